@@ -1,0 +1,1 @@
+"""Backends: one sub-package per provider, all behind :class:`visionkit.backends.base.Analyzer`."""
