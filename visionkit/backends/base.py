@@ -1,0 +1,135 @@
+"""The interface every backend implements.
+
+An :class:`Analyzer` has one job: turn one image into one
+:class:`~visionkit.results.AnalysisResult`. The base class owns what is the
+same for every backend (feature validation, timing, the context-manager
+protocol, the async twin) so that a backend only writes
+:meth:`Analyzer._analyze`: load the image, ask the model or service, map the
+answer. Nothing here knows about any vendor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any, ClassVar, Self
+
+from visionkit.errors import UnsupportedFeatureError
+from visionkit.features import Feature, FeatureLike, parse_features
+from visionkit.images import ImageInput
+from visionkit.options import NoOptions, build_options
+from visionkit.results import AnalysisResult
+
+FeaturesArg = Iterable[FeatureLike] | FeatureLike | None
+"""What callers may pass as ``features``: ``None`` (everything supported), one, or several."""
+
+
+class Analyzer(ABC):
+    """Analyses images with one backend; reuse one instance for many images.
+
+    Subclasses set :attr:`name`, :attr:`capabilities` and :attr:`Options`
+    (a frozen dataclass of their settings, see :mod:`visionkit.options`) and
+    implement :meth:`_analyze`. Network backends also override
+    :meth:`_analyze_async` with real asynchronous I/O and :meth:`close`.
+    """
+
+    name: ClassVar[str]
+    capabilities: ClassVar[frozenset[Feature]]
+    Options: ClassVar[type[Any]] = NoOptions
+
+    def __init__(self, options: Any = None, /, **overrides: Any) -> None:
+        if options is None:
+            options = build_options(self.Options, overrides, backend=self.name)
+        elif overrides:
+            import dataclasses
+
+            options = dataclasses.replace(options, **overrides)
+        elif not isinstance(options, self.Options):
+            raise TypeError(f"options must be {self.Options.__name__}, not {type(options).__name__}")
+        self.options = options
+
+    # -- public API -------------------------------------------------------------------
+
+    def analyze(self, image: ImageInput, features: FeaturesArg = None) -> AnalysisResult:
+        """Analyse one image; ``features=None`` asks for everything this backend supports."""
+        wanted = self.resolve_features(features)
+        started = time.perf_counter()
+        result = self._analyze(image, wanted)
+        return result.with_timing(time.perf_counter() - started)
+
+    async def analyze_async(self, image: ImageInput, features: FeaturesArg = None) -> AnalysisResult:
+        """The awaitable twin of :meth:`analyze`."""
+        wanted = self.resolve_features(features)
+        started = time.perf_counter()
+        result = await self._analyze_async(image, wanted)
+        return result.with_timing(time.perf_counter() - started)
+
+    def resolve_features(self, features: FeaturesArg) -> frozenset[Feature]:
+        """Validate ``features`` against :attr:`capabilities` before any work is done.
+
+        Failing early matters for cloud backends: a request that would come
+        back half-empty should not be paid for.
+        """
+        parsed = parse_features(features)
+        if parsed is None:
+            return self.capabilities
+        missing = sorted(parsed - self.capabilities, key=lambda f: f.value)
+        if missing:
+            from visionkit.backends.registry import backends_supporting
+
+            raise UnsupportedFeatureError(
+                missing[0].value, self.name, backends_supporting(missing[0])
+            )
+        return parsed
+
+    def close(self) -> None:
+        """Release connections or model memory. Safe to call twice."""
+
+    async def aclose(self) -> None:
+        self.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        from visionkit.options import redacted
+
+        opts = ", ".join(f"{k}={v!r}" for k, v in redacted(self.options).items())
+        return f"{type(self).__name__}({opts})"
+
+    # -- for subclasses ---------------------------------------------------------------
+
+    @abstractmethod
+    def _analyze(self, image: ImageInput, features: frozenset[Feature]) -> AnalysisResult:
+        """Load ``image``, run the backend for exactly ``features``, map its answer."""
+
+    async def _analyze_async(
+        self, image: ImageInput, features: frozenset[Feature]
+    ) -> AnalysisResult:
+        """Default: the sync path on a worker thread, so CPU-bound backends never block the loop."""
+        return await asyncio.to_thread(self._analyze, image, features)
+
+
+__all__ = ["Analyzer", "FeaturesArg"]
