@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from enum import Enum
+from enum import StrEnum
 
 from visionkit.errors import ConfigError
 
 
-class Feature(str, Enum):
+class Feature(StrEnum):
     """One kind of information an analysis can return.
 
     The value is the name used in configuration, the CLI and JSON, and the
@@ -34,9 +34,6 @@ class Feature(str, Enum):
     CATEGORIES = "categories"
     CELEBRITIES = "celebrities"
     LANDMARKS = "landmarks"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 FeatureLike = Feature | str

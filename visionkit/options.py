@@ -62,9 +62,7 @@ def option(
     help: str = "",
 ) -> Any:
     """A dataclass field for a backend option (use as ``key: Secret | None = option(...)``)."""
-    return dataclasses.field(
-        default=default, metadata={"env": env, "secret": secret, "help": help}
-    )
+    return dataclasses.field(default=default, metadata={"env": env, "secret": secret, "help": help})
 
 
 def option_env(f: dataclasses.Field[Any]) -> tuple[str, ...]:
@@ -88,7 +86,11 @@ _O = TypeVar("_O")
 
 
 def build_options(
-    options_type: type[_O], values: Mapping[str, Any], *, backend: str, sources: Mapping[str, str] | None = None
+    options_type: type[_O],
+    values: Mapping[str, Any],
+    *,
+    backend: str,
+    sources: Mapping[str, str] | None = None,
 ) -> _O:
     """Validate and coerce ``values`` into ``options_type``.
 
@@ -114,7 +116,9 @@ def build_options(
     try:
         return options_type(**kwargs)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"Invalid options for the {backend!r} backend: {exc}", backend=backend) from exc
+        raise ConfigError(
+            f"Invalid options for the {backend!r} backend: {exc}", backend=backend
+        ) from exc
 
 
 def coerce(value: Any, tp: Any, *, name: str) -> Any:
@@ -167,7 +171,9 @@ def coerce(value: Any, tp: Any, *, name: str) -> Any:
             return Path(value).expanduser()
         raise ConfigError(f"{name} must be a path, got {value!r}.")
     if origin is tuple:
-        items = [p.strip() for p in value.split(",") if p.strip()] if isinstance(value, str) else value
+        items = (
+            [p.strip() for p in value.split(",") if p.strip()] if isinstance(value, str) else value
+        )
         if not isinstance(items, list | tuple):
             raise ConfigError(f"{name} must be a list, got {value!r}.")
         inner = args[0] if args else Any

@@ -67,7 +67,10 @@ class BoundingBox:
     ) -> BoundingBox:
         """From 0-1 fractions of the image size (as Google and AWS report boxes)."""
         return cls.from_xyxy(
-            x * image_width, y * image_height, (x + width) * image_width, (y + height) * image_height
+            x * image_width,
+            y * image_height,
+            (x + width) * image_width,
+            (y + height) * image_height,
         )
 
     @classmethod
@@ -247,7 +250,10 @@ class AdultScores:
 
 @dataclass(frozen=True, slots=True)
 class ImageType:
-    """How drawn the image looks: ``clip_art`` 0 (not) to 3 (good clip art), ``line_drawing`` 0/1."""
+    """How drawn the image looks.
+
+    ``clip_art`` runs 0 (not clip art) to 3 (good clip art); ``line_drawing`` is 0 or 1.
+    """
 
     clip_art: int
     line_drawing: int
@@ -468,7 +474,8 @@ class AnalysisResult:
                 f"Unsupported result schema {schema!r}; this visionkit reads {SCHEMA_VERSION!r}"
             )
         body = {k: v for k, v in data.items() if k != "schema"}
-        return _decode(cls, body)
+        result: AnalysisResult = _decode(cls, body)
+        return result
 
     @classmethod
     def from_json(cls, text: str | bytes) -> AnalysisResult:

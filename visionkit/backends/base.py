@@ -48,7 +48,9 @@ class Analyzer(ABC):
 
             options = dataclasses.replace(options, **overrides)
         elif not isinstance(options, self.Options):
-            raise TypeError(f"options must be {self.Options.__name__}, not {type(options).__name__}")
+            raise TypeError(
+                f"options must be {self.Options.__name__}, not {type(options).__name__}"
+            )
         self.options = options
 
     # -- public API -------------------------------------------------------------------
@@ -60,7 +62,9 @@ class Analyzer(ABC):
         result = self._analyze(image, wanted)
         return result.with_timing(time.perf_counter() - started)
 
-    async def analyze_async(self, image: ImageInput, features: FeaturesArg = None) -> AnalysisResult:
+    async def analyze_async(
+        self, image: ImageInput, features: FeaturesArg = None
+    ) -> AnalysisResult:
         """The awaitable twin of :meth:`analyze`."""
         wanted = self.resolve_features(features)
         started = time.perf_counter()
@@ -84,6 +88,13 @@ class Analyzer(ABC):
                 missing[0].value, self.name, backends_supporting(missing[0])
             )
         return parsed
+
+    @classmethod
+    def configuration_problems(cls, options: Any) -> list[str]:
+        """What would stop this backend working with ``options`` (a missing key, a missing
+        model file), checked without calling anything; empty when ready. Used by
+        ``visionkit backends`` and by fallback logic."""
+        return []
 
     def close(self) -> None:
         """Release connections or model memory. Safe to call twice."""

@@ -1,0 +1,178 @@
+import json
+
+import pytest
+
+from visionkit.results import (
+    SCHEMA_VERSION,
+    AdultScores,
+    AnalysisResult,
+    BoundingBox,
+    Brand,
+    Caption,
+    Category,
+    Celebrity,
+    ColorScheme,
+    DetectedObject,
+    Face,
+    ImageMetadata,
+    ImageType,
+    Landmark,
+    ObjectCategory,
+    Tag,
+    TextLine,
+    Word,
+)
+
+
+def full_result() -> AnalysisResult:
+    """A result with every field set, values taken from Azure's published v3.2 example."""
+    return AnalysisResult(
+        backend="azure",
+        model_version="2021-04-01",
+        metadata=ImageMetadata(1500, 1000, "Jpeg"),
+        tags=(
+            Tag("person", 0.98979085683822632),
+            Tag("pangolin", 0.7250059783791661, hint="mammal"),
+        ),
+        objects=(
+            DetectedObject("tree", 0.9, BoundingBox(0, 0, 50, 50), ObjectCategory("plant", 0.95)),
+        ),
+        captions=(Caption("Satya Nadella sitting on a bench", 0.48293603002174407),),
+        colors=ColorScheme("brown", "brown", ("brown", "black"), "#873B59", False),
+        adult=AdultScores(
+            0.0934349000453949, 0.068613491952419281, 0.012872257380997575, False, False, False
+        ),
+        image_type=ImageType(0, 0),
+        faces=(Face(BoundingBox(593, 160, 250, 250), age=44, gender="Male"),),
+        text=(
+            TextLine(
+                "Our Tablet",
+                ((10.0, 20.0), (110.0, 20.0), (110.0, 40.0), (10.0, 40.0)),
+                0.99,
+                (Word("Our", ((10.0, 20.0), (50.0, 20.0), (50.0, 40.0), (10.0, 40.0)), 0.98),),
+            ),
+        ),
+        brands=(Brand("Pepsi", 0.857, BoundingBox(489, 79, 161, 177)),),
+        categories=(Category("people_", 0.83984375),),
+        celebrities=(Celebrity("Satya Nadella", 0.999028444, BoundingBox(597, 162, 248, 248)),),
+        landmarks=(Landmark("Forbidden City", 0.98290169239044189),),
+        request_id="0dbec5ad-a3d3-4f7e-96b4-dfd57efe967d",
+        elapsed_s=0.25,
+        raw={"requestId": "0dbec5ad-a3d3-4f7e-96b4-dfd57efe967d", "nested": [1, {"a": None}]},
+    )
+
+
+def test_json_round_trip_is_lossless():
+    result = full_result()
+    text = result.to_json()
+    back = AnalysisResult.from_json(text)
+    assert back == result
+    assert back.raw == result.raw
+    assert back.to_dict() == result.to_dict()
+    assert json.loads(text)["schema"] == SCHEMA_VERSION
+
+
+def test_none_and_empty_survive_round_trip_distinctly():
+    result = AnalysisResult(backend="local", tags=(), objects=None)
+    data = result.to_dict()
+    assert data["tags"] == []
+    assert data["objects"] is None
+    back = AnalysisResult.from_dict(data)
+    assert back.tags == ()
+    assert back.objects is None
+
+
+def test_from_dict_rejects_unknown_keys_and_schema():
+    data = full_result().to_dict()
+    data["tags"][0]["colour"] = "red"
+    with pytest.raises(ValueError, match="Unknown keys for Tag"):
+        AnalysisResult.from_dict(data)
+    with pytest.raises(ValueError, match="Unsupported result schema"):
+        AnalysisResult.from_dict({"schema": "visionkit.result/99", "backend": "x"})
+
+
+def test_raw_is_left_out_of_equality_and_hash():
+    a = AnalysisResult(backend="x", tags=(Tag("cat", 0.5),), raw={"a": 1})
+    b = AnalysisResult(backend="x", tags=(Tag("cat", 0.5),), raw={"b": 2})
+    assert a == b
+    assert hash(a) == hash(b)
+
+
+def test_results_are_frozen():
+    result = full_result()
+    with pytest.raises(AttributeError):
+        result.backend = "local"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("bad", [-0.01, 1.01, float("nan")])
+def test_confidence_outside_unit_interval_is_rejected(bad):
+    with pytest.raises(ValueError, match="confidence"):
+        Tag("cat", bad)
+
+
+def test_top_tag_tags_above_and_caption():
+    result = full_result()
+    assert result.top_tag == Tag("person", 0.98979085683822632)
+    assert [t.name for t in result.tags_above(0.8)] == ["person"]
+    assert result.caption is not None and result.caption.text.startswith("Satya")
+    assert AnalysisResult(backend="x").top_tag is None
+    assert AnalysisResult(backend="x", tags=()).tags_above(0.1) == ()
+
+
+def test_summary_mentions_caption_objects_faces_and_size():
+    line = full_result().summary()
+    assert line.startswith("[azure 1500x1000]")
+    assert "Satya Nadella sitting on a bench" in line
+    assert "1 object" in line and "1 face" in line and "1 line of text" in line
+    assert AnalysisResult(backend="local", tags=()).summary() == "[local] nothing found"
+
+
+def test_full_text_joins_lines():
+    assert full_result().full_text == "Our Tablet"
+    assert AnalysisResult(backend="x").full_text is None
+
+
+def test_object_lineage_follows_parent_chain():
+    obj = DetectedObject(
+        "dog",
+        0.9,
+        BoundingBox(1, 2, 3, 4),
+        ObjectCategory("mammal", 0.8, ObjectCategory("animal", 0.9)),
+    )
+    assert obj.lineage == ("dog", "mammal", "animal")
+
+
+class TestBoundingBox:
+    def test_conversions(self):
+        box = BoundingBox(10, 20, 30, 40)
+        assert box.xyxy == (10, 20, 40, 60)
+        assert box.area == 1200
+        assert box.center == (25.0, 40.0)
+        assert box.normalized(100, 200) == (0.1, 0.1, 0.3, 0.2)
+        assert box.normalized_xyxy(100, 200) == (0.1, 0.1, 0.4, 0.3)
+
+    def test_constructors_round_trip(self):
+        box = BoundingBox(10, 20, 30, 40)
+        assert BoundingBox.from_xyxy(*box.xyxy) == box
+        assert BoundingBox.from_normalized(*box.normalized(100, 200), 100, 200) == box
+        assert BoundingBox.from_polygon(((10, 20), (40, 20), (40, 60), (10, 60))) == box
+
+    def test_iou(self):
+        a = BoundingBox(0, 0, 10, 10)
+        assert a.iou(a) == 1.0
+        assert a.iou(BoundingBox(20, 20, 5, 5)) == 0.0
+        assert a.iou(BoundingBox(5, 0, 10, 10)) == pytest.approx(50 / 150)
+
+    def test_clip_and_validation(self):
+        assert BoundingBox(-5, 90, 20, 20).clip(100, 100) == BoundingBox(0, 90, 15, 10)
+        with pytest.raises(ValueError, match="negative"):
+            BoundingBox(0, 0, -1, 3)
+        with pytest.raises(ValueError, match="positive"):
+            BoundingBox(0, 0, 1, 1).normalized(0, 10)
+
+
+def test_image_type_and_adult_ranges_are_checked():
+    with pytest.raises(ValueError, match="ImageType out of range"):
+        ImageType(4, 0)
+    with pytest.raises(ValueError, match=r"AdultScores.adult must be in \[0, 1\]"):
+        AdultScores(1.5, 0, 0, True, False, False)

@@ -1,0 +1,94 @@
+"""visionkit: one call, one typed result, whether the work runs locally or in the cloud.
+
+>>> from visionkit import analyze
+>>> result = analyze("photo.jpg")                   # local CNN, offline, free
+>>> result = analyze("photo.jpg", backend="azure")  # Azure Computer Vision
+>>> result.tags, result.colors, result.summary()
+
+``import visionkit`` is cheap: TensorFlow is never imported for analysis, and
+backends are imported when first used.
+"""
+
+from visionkit.api import analyze, analyze_async, close_analyzers, get_analyzer
+from visionkit.backends.base import Analyzer
+from visionkit.backends.registry import backend_names, register_backend
+from visionkit.config import configure, reset_configuration
+from visionkit.errors import (
+    AuthenticationError,
+    BackendError,
+    BackendTimeoutError,
+    BackendUnavailableError,
+    ConfigError,
+    InvalidImageError,
+    ModelError,
+    RateLimitError,
+    UnsupportedFeatureError,
+    VisionKitError,
+)
+from visionkit.features import Feature
+from visionkit.images import ImageInput
+from visionkit.options import Secret
+from visionkit.results import (
+    AdultScores,
+    AnalysisResult,
+    BoundingBox,
+    Brand,
+    Caption,
+    Category,
+    Celebrity,
+    ColorScheme,
+    DetectedObject,
+    Face,
+    ImageMetadata,
+    ImageType,
+    Landmark,
+    ObjectCategory,
+    Tag,
+    TextLine,
+    Word,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AdultScores",
+    "AnalysisResult",
+    "Analyzer",
+    "AuthenticationError",
+    "BackendError",
+    "BackendTimeoutError",
+    "BackendUnavailableError",
+    "BoundingBox",
+    "Brand",
+    "Caption",
+    "Category",
+    "Celebrity",
+    "ColorScheme",
+    "ConfigError",
+    "DetectedObject",
+    "Face",
+    "Feature",
+    "ImageInput",
+    "ImageMetadata",
+    "ImageType",
+    "InvalidImageError",
+    "Landmark",
+    "ModelError",
+    "ObjectCategory",
+    "RateLimitError",
+    "Secret",
+    "Tag",
+    "TextLine",
+    "UnsupportedFeatureError",
+    "VisionKitError",
+    "Word",
+    "__version__",
+    "analyze",
+    "analyze_async",
+    "backend_names",
+    "close_analyzers",
+    "configure",
+    "get_analyzer",
+    "register_backend",
+    "reset_configuration",
+]

@@ -1,0 +1,132 @@
+"""The offline backend: a small CNN for tags, pixel statistics for the rest.
+
+Nothing here touches the network or needs a key, which is why ``local`` is
+the default backend. Tags come from the CNN this project trains on CIFAR-10
+(:mod:`visionkit.backends.local.classifier`, run through LiteRT so TensorFlow
+is never imported for inference). Colours and image type are documented rules
+over the pixels (:mod:`.colors`, :mod:`.image_type`), not trained models.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from visionkit.backends.base import Analyzer
+from visionkit.backends.local.colors import analyze_colors
+from visionkit.backends.local.image_type import classify_image_type
+from visionkit.backends.local.taxonomy import derived_confidences
+from visionkit.errors import ConfigError
+from visionkit.features import Feature
+from visionkit.images import ImageInput, LoadedImage, load_image
+from visionkit.options import option
+from visionkit.results import AnalysisResult, Tag
+
+if TYPE_CHECKING:
+    from visionkit.backends.local.classifier import ImageClassifier
+
+
+@dataclass(frozen=True)
+class LocalOptions:
+    """Settings of the ``local`` backend.
+
+    Set them as arguments, ``configure(local={...})``, ``VISIONKIT_LOCAL_<NAME>``
+    environment variables, or a ``[local]`` table in the config file.
+    """
+
+    model: Path | None = option(
+        env=("VISIONKIT_MODEL",),
+        help=(
+            "A .tflite or .keras model made by `visionkit train`/`export`; "
+            "default: the shipped CIFAR-10 model."
+        ),
+    )
+    top_k: int = option(3, help="How many of the model's classes to return as tags.")
+    min_confidence: float = option(0.05, help="Drop class and derived tags below this probability.")
+    derived_tags: bool = option(
+        True, help="Add broader tags implied by the classes (cat -> mammal, animal)."
+    )
+
+    def __post_init__(self) -> None:
+        if self.top_k < 1:
+            raise ConfigError(f"local.top_k must be at least 1, got {self.top_k}.")
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise ConfigError(
+                f"local.min_confidence must be between 0 and 1, got {self.min_confidence}."
+            )
+
+
+class LocalAnalyzer(Analyzer):
+    """Analyses images on this machine: free, offline, private."""
+
+    name: ClassVar[str] = "local"
+    capabilities: ClassVar[frozenset[Feature]] = frozenset(
+        {Feature.TAGS, Feature.COLORS, Feature.IMAGE_TYPE, Feature.METADATA}
+    )
+    Options = LocalOptions
+    options: LocalOptions
+
+    def __init__(self, options: LocalOptions | None = None, /, **overrides: object) -> None:
+        super().__init__(options, **overrides)
+        self._classifier: ImageClassifier | None = None
+        self._classifier_lock = threading.Lock()
+
+    @property
+    def classifier(self) -> ImageClassifier:
+        """The CNN, loaded on first use so colour-only analyses never pay for it."""
+        with self._classifier_lock:
+            if self._classifier is None:
+                from visionkit.backends.local.classifier import ImageClassifier
+
+                self._classifier = ImageClassifier.load(self.options.model)
+            return self._classifier
+
+    def _analyze(self, image: ImageInput, features: frozenset[Feature]) -> AnalysisResult:
+        loaded = load_image(image)
+        return self._analyze_loaded(loaded, features)
+
+    def _analyze_loaded(self, loaded: LoadedImage, features: frozenset[Feature]) -> AnalysisResult:
+        raw: dict[str, object] = {"source": loaded.source}
+        tags = None
+        model_version = None
+        if Feature.TAGS in features:
+            classifier = self.classifier
+            probabilities = classifier.predict([loaded.pixels])[0]
+            tags = self._tags(classifier.class_names, [float(p) for p in probabilities])
+            model_version = classifier.version
+            raw["probabilities"] = dict(
+                zip(
+                    classifier.class_names, (round(float(p), 6) for p in probabilities), strict=True
+                )
+            )
+        return AnalysisResult(
+            backend=self.name,
+            model_version=model_version,
+            metadata=loaded.metadata() if Feature.METADATA in features else None,
+            tags=tags,
+            colors=analyze_colors(loaded.pixels) if Feature.COLORS in features else None,
+            image_type=(
+                classify_image_type(loaded.pixels) if Feature.IMAGE_TYPE in features else None
+            ),
+            raw=raw,
+        )
+
+    def _tags(self, class_names: tuple[str, ...], probabilities: list[float]) -> tuple[Tag, ...]:
+        """Top-k classes, then derived tags, each above ``min_confidence``, most confident first."""
+        floor = self.options.min_confidence
+        ranked = sorted(zip(class_names, probabilities, strict=True), key=lambda kv: -kv[1])
+        tags = [Tag(n, p) for n, p in ranked[: self.options.top_k] if p >= floor]
+        if self.options.derived_tags:
+            for name, p in derived_confidences(class_names, probabilities).items():
+                if p >= floor:
+                    tags.append(Tag(name, p))
+        return tuple(sorted(tags, key=lambda t: -t.confidence))
+
+    def close(self) -> None:
+        with self._classifier_lock:
+            self._classifier = None
+
+
+__all__ = ["LocalAnalyzer", "LocalOptions"]

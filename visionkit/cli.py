@@ -1,0 +1,252 @@
+"""The ``visionkit`` command.
+
+Exit codes are part of the interface, so that scripts can rely on them:
+0 everything worked, 1 some images failed (the others were still printed),
+2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from visionkit.errors import ConfigError, VisionKitError
+
+EXIT_OK = 0
+EXIT_SOME_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _parse_option(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key.strip().replace("-", "_"), value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="visionkit",
+        description="Image recognition with one typed result, locally or in the cloud.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("analyze", help="analyse images and print the results")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="paths or http(s) URLs")
+    p.add_argument("-b", "--backend", help="backend name (default: from configuration, else local)")
+    p.add_argument("-f", "--features", help="comma-separated features, e.g. tags,colors")
+    p.add_argument("--json", action="store_true", help="print one JSON object per line")
+    p.add_argument(
+        "--raw", action="store_true", help="with --json: include the backend's raw response"
+    )
+    p.add_argument(
+        "-o",
+        "--option",
+        action="append",
+        type=_parse_option,
+        default=[],
+        metavar="KEY=VALUE",
+        help="a backend option, e.g. -o top_k=5 (repeatable)",
+    )
+
+    sub.add_parser(
+        "backends", help="list backends, their capabilities and whether each is configured"
+    )
+
+    p = sub.add_parser(
+        "config", help="show the resolved configuration and where each value came from"
+    )
+    p.add_argument("-b", "--backend", help="show only this backend's options")
+
+    p = sub.add_parser("train", help="train a CNN on CIFAR-10 or a folder of labelled images")
+    p.add_argument("--data", help="dataset folder (default: $VISIONKIT_CIFAR10_DIR)")
+    p.add_argument("--arch", default="default", help="architecture: default or tutorial")
+    p.add_argument("--epochs", type=int, help="epochs (default: the architecture's recipe)")
+    p.add_argument("--out", default="model.keras", help="where to write the .keras model")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+
+    p = sub.add_parser(
+        "evaluate", help="accuracy, per-class accuracy and confusion matrix of a model"
+    )
+    p.add_argument("model", help="a .keras or .tflite model")
+    p.add_argument("--data", help="dataset folder (default: $VISIONKIT_CIFAR10_DIR)")
+
+    p = sub.add_parser(
+        "export", help="export a .keras model to LiteRT (.tflite) for fast inference"
+    )
+    p.add_argument("model", help="the .keras model")
+    p.add_argument("--out", help="the .tflite path (default: beside the model)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out = Console()
+    err = Console(stderr=True)
+    if args.version:
+        from visionkit import __version__
+
+        out.print(f"visionkit {__version__}")
+        return EXIT_OK
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        handler = _COMMANDS[args.command]
+        return handler(args, out, err)
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}", markup=True, highlight=False)
+        return EXIT_USAGE
+    except VisionKitError as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        return EXIT_SOME_FAILED
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+
+
+def _cmd_analyze(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from visionkit.api import get_analyzer
+    from visionkit.features import parse_features
+    from visionkit.render import result_table
+
+    features = parse_features(args.features) if args.features else None
+    analyzer = get_analyzer(args.backend, **dict(args.option))
+    analyzer.resolve_features(features)  # fail once, before any image, on a bad feature
+    failed = 0
+    for image in args.images:
+        try:
+            result = analyzer.analyze(image, features)
+        except ConfigError:
+            raise
+        except VisionKitError as exc:
+            failed += 1
+            if args.json:
+                print(
+                    json.dumps(
+                        {"input": image, "error": {"type": type(exc).__name__, "message": str(exc)}}
+                    )
+                )
+            err.print(f"[red]{image}:[/red] {exc}", markup=True, highlight=False)
+            continue
+        if args.json:
+            data: dict[str, Any] = {"input": image, **result.to_dict(include_raw=args.raw)}
+            print(json.dumps(data, ensure_ascii=False), flush=True)
+        else:
+            out.print(result_table(result, title=image))
+    if failed:
+        err.print(f"{failed} of {len(args.images)} image(s) failed.")
+    return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def _cmd_backends(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from visionkit.backends.registry import backend_names, get_backend_class
+    from visionkit.config import (
+        build_backend_options,
+        resolve_backend_name,
+        resolve_backend_options,
+    )
+
+    default = resolve_backend_name().value
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("backend")
+    table.add_column("capabilities")
+    table.add_column("configured")
+    for name in backend_names():
+        try:
+            cls = get_backend_class(name)
+            options = build_backend_options(name, resolve_backend_options(name))
+            problems = cls.configuration_problems(options)
+            status = (
+                "[green]yes[/green]"
+                if not problems
+                else "[yellow]no:[/yellow] " + "; ".join(problems)
+            )
+            caps = ", ".join(sorted(f.value for f in cls.capabilities))
+        except ConfigError as exc:
+            status, caps = f"[red]error:[/red] {exc}", "?"
+        label = f"{name} (default)" if name == default else name
+        table.add_row(label, caps, status)
+    out.print(table)
+    return EXIT_OK
+
+
+def _cmd_config(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from visionkit.backends.registry import backend_names
+    from visionkit.config import (
+        describe_settings,
+        find_config_file,
+        resolve_backend_name,
+        resolve_backend_options,
+    )
+
+    file = find_config_file()
+    out.print(f"config file: {file.path if file else '(none found)'}")
+    backend = resolve_backend_name()
+    out.print(f"backend: {backend.value}  [dim]({backend.source})[/dim]")
+    names = [args.backend] if args.backend else backend_names()
+    for name in names:
+        table = Table(
+            title=f"[{name}]", title_justify="left", show_header=True, header_style="bold"
+        )
+        table.add_column("option")
+        table.add_column("value")
+        table.add_column("source", style="dim")
+        for key, shown, source in describe_settings(name, resolve_backend_options(name)):
+            table.add_row(key, shown, source)
+        out.print(table)
+    return EXIT_OK
+
+
+def _cmd_train(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from visionkit.training.train import train
+
+    card = train(
+        data=args.data,
+        arch=args.arch,
+        epochs=args.epochs,
+        out=Path(args.out),
+        seed=args.seed,
+        resume=args.resume,
+    )
+    out.print(card)
+    return EXIT_OK
+
+
+def _cmd_evaluate(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from visionkit.training.evaluate import evaluate
+
+    out.print(str(evaluate(Path(args.model), args.data)))
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from visionkit.training.export import export_litert
+
+    path = export_litert(Path(args.model), Path(args.out) if args.out else None)
+    out.print(f"wrote {path}")
+    return EXIT_OK
+
+
+_COMMANDS = {
+    "analyze": _cmd_analyze,
+    "backends": _cmd_backends,
+    "config": _cmd_config,
+    "train": _cmd_train,
+    "evaluate": _cmd_evaluate,
+    "export": _cmd_export,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

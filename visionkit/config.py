@@ -1,0 +1,308 @@
+"""Where settings come from, in one place.
+
+Precedence, highest first::
+
+    call arguments  >  visionkit.configure()  >  environment  >  config file  >  defaults
+
+The config file is the one ``VISIONKIT_CONFIG`` names, else the nearest
+``visionkit.toml`` or ``pyproject.toml`` with a ``[tool.visionkit]`` table in
+the working directory or its parents. Its shape::
+
+    backend = "azure"            # which backend analyze() uses by default
+
+    [azure]                      # one table per backend, keys = that backend's options
+    endpoint = "https://myres.cognitiveservices.azure.com"
+
+    [local]
+    top_k = 3
+
+Every value remembers where it came from, so ``visionkit config`` can show it
+and an error can point at the line to fix. Unknown keys are errors, never
+silently ignored: a typo must not quietly fall back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from visionkit.errors import ConfigError
+from visionkit.options import build_options, is_secret, option_env
+
+DEFAULT_BACKEND = "local"
+ENV_BACKEND = "VISIONKIT_BACKEND"
+ENV_CONFIG = "VISIONKIT_CONFIG"
+TOP_LEVEL_KEYS = frozenset({"backend"})
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A resolved value and where it came from (``"default"``, ``"env AZURE_VISION_KEY"``, ...)."""
+
+    value: Any
+    source: str
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """The parsed visionkit table of a config file."""
+
+    path: Path
+    data: Mapping[str, Any]
+    label: str  # "visionkit.toml" or "pyproject.toml [tool.visionkit]"
+
+
+@dataclass
+class _Configured:
+    """What :func:`configure` has set in this process."""
+
+    backend: str | None = None
+    backends: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+_lock = threading.RLock()
+_configured = _Configured()
+_generation = 0  # bumped on every configure(); lets caches know they are stale
+
+
+def configure(backend: str | None = None, **backend_options: Mapping[str, Any]) -> None:
+    """Set process-wide defaults, above the environment and config files.
+
+    ``visionkit.configure(backend="azure", azure={"endpoint": ..., "key": ...})``.
+    Calls merge: a later call overrides only the keys it names. Values are
+    validated when an analyzer is built, so a typo fails at first use with
+    the backend's list of valid options.
+    """
+    global _generation
+    with _lock:
+        if backend is not None:
+            if not isinstance(backend, str) or not backend:
+                raise ConfigError("backend must be a backend name such as 'local' or 'azure'.")
+            _configured.backend = backend
+        for name, values in backend_options.items():
+            if not isinstance(values, Mapping):
+                raise ConfigError(
+                    f"configure({name}=...) takes a dict of that backend's options, "
+                    f"e.g. configure({name}={{'option': value}}); got {type(values).__name__}."
+                )
+            _configured.backends.setdefault(name, {}).update(values)
+        _generation += 1
+
+
+def reset_configuration() -> None:
+    """Forget everything :func:`configure` set (tests, notebooks)."""
+    global _configured, _generation
+    with _lock:
+        _configured = _Configured()
+        _generation += 1
+
+
+def configuration_generation() -> int:
+    return _generation
+
+
+# -- config files -------------------------------------------------------------------------
+
+
+def find_config_file(
+    start: Path | None = None, environ: Mapping[str, str] | None = None
+) -> ConfigFile | None:
+    """The config file in force, or ``None``; see the module docstring for the search."""
+    env = os.environ if environ is None else environ
+    explicit = env.get(ENV_CONFIG)
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(
+                f"{ENV_CONFIG} names {str(path)!r}, which is not a file. "
+                f"Fix the path or unset {ENV_CONFIG}."
+            )
+        data = _read_toml(path)
+        if path.name == "pyproject.toml":
+            return ConfigFile(
+                path, data.get("tool", {}).get("visionkit", {}), "pyproject.toml [tool.visionkit]"
+            )
+        return ConfigFile(path, data, path.name)
+    directory = (start or Path.cwd()).resolve()
+    for folder in (directory, *directory.parents):
+        candidate = folder / "visionkit.toml"
+        if candidate.is_file():
+            return ConfigFile(candidate, _read_toml(candidate), "visionkit.toml")
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            table = _read_toml(pyproject).get("tool", {}).get("visionkit")
+            if table is not None:
+                return ConfigFile(pyproject, table, "pyproject.toml [tool.visionkit]")
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}. Fix the file or remove it.") from exc
+    except OSError as exc:
+        raise ConfigError(f"Cannot read config file {path}: {exc.strerror}.") from exc
+
+
+def _check_file(config: ConfigFile) -> None:
+    from visionkit.backends.registry import backend_names
+
+    names = set(backend_names())
+    for key, value in config.data.items():
+        if key in TOP_LEVEL_KEYS:
+            continue
+        if key in names and isinstance(value, Mapping):
+            continue
+        import difflib
+
+        close = difflib.get_close_matches(key, [*TOP_LEVEL_KEYS, *names], n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(
+            f"Unknown key {key!r} in {config.path}.{hint} Top-level keys: backend; "
+            f"backend tables: {', '.join(f'[{n}]' for n in sorted(names))}."
+        )
+
+
+# -- resolution ---------------------------------------------------------------------------
+
+
+def resolve_backend_name(
+    backend: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    config: ConfigFile | bool | None = True,
+) -> Setting:
+    """Which backend to use, and why."""
+    env = os.environ if environ is None else environ
+    if backend is not None:
+        return Setting(backend, "argument")
+    with _lock:
+        if _configured.backend is not None:
+            return Setting(_configured.backend, "configure()")
+    if env.get(ENV_BACKEND):
+        return Setting(env[ENV_BACKEND], f"env {ENV_BACKEND}")
+    file = _file_or_none(config, env)
+    if file is not None and "backend" in file.data:
+        value = file.data["backend"]
+        if not isinstance(value, str):
+            raise ConfigError(
+                f"'backend' in {file.path} must be a string, e.g. backend = \"local\"."
+            )
+        return Setting(value, file.label)
+    return Setting(DEFAULT_BACKEND, "default")
+
+
+def _file_or_none(config: ConfigFile | bool | None, env: Mapping[str, str]) -> ConfigFile | None:
+    if config is True:
+        found = find_config_file(environ=env)
+        if found is not None:
+            _check_file(found)
+        return found
+    if config is False:
+        return None
+    return config
+
+
+def resolve_backend_options(
+    backend: str,
+    arguments: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    config: ConfigFile | bool | None = True,
+) -> dict[str, Setting]:
+    """Every option of ``backend`` with its value and source, defaults included."""
+    from visionkit.backends.registry import get_backend_class
+
+    env = os.environ if environ is None else environ
+    cls = get_backend_class(backend)
+    file = _file_or_none(config, env)
+    with _lock:
+        configured = dict(_configured.backends.get(backend, {}))
+    file_table = file.data.get(backend, {}) if file is not None else {}
+    arguments = arguments or {}
+    known = {f.name for f in dataclasses.fields(cls.Options)}
+    # Unknown names in any layer are reported by build_options with their source.
+    resolved: dict[str, Setting] = {}
+    for key in [*arguments, *configured, *file_table]:
+        if key not in known and key not in resolved:
+            source = (
+                "argument"
+                if key in arguments
+                else "configure()"
+                if key in configured
+                else f"{file.label if file else 'config file'} [{backend}]"
+            )
+            resolved[key] = Setting(
+                arguments.get(key, configured.get(key, file_table.get(key))), source
+            )
+    for f in dataclasses.fields(cls.Options):
+        generic_env = f"VISIONKIT_{backend.upper()}_{f.name.upper()}"
+        env_names = (*option_env(f), generic_env)
+        if f.name in arguments:
+            resolved[f.name] = Setting(arguments[f.name], "argument")
+        elif f.name in configured:
+            resolved[f.name] = Setting(configured[f.name], "configure()")
+        elif (name := next((n for n in env_names if env.get(n)), None)) is not None:
+            resolved[f.name] = Setting(env[name], f"env {name}")
+        elif f.name in file_table:
+            label = file.label if file else "config file"
+            resolved[f.name] = Setting(file_table[f.name], f"{label} [{backend}]")
+        else:
+            default = f.default if f.default is not dataclasses.MISSING else None
+            if f.default_factory is not dataclasses.MISSING:
+                default = f.default_factory()
+            resolved[f.name] = Setting(default, "default")
+    return resolved
+
+
+def build_backend_options(backend: str, settings: Mapping[str, Setting]) -> Any:
+    """Turn resolved settings into the backend's typed, validated ``Options``."""
+    from visionkit.backends.registry import get_backend_class
+
+    cls = get_backend_class(backend)
+    given = {k: s.value for k, s in settings.items() if s.source != "default"}
+    sources = {k: s.source for k, s in settings.items()}
+    return build_options(cls.Options, given, backend=backend, sources=sources)
+
+
+def describe_settings(backend: str, settings: Mapping[str, Setting]) -> list[tuple[str, str, str]]:
+    """``(key, printable value, source)`` rows with secrets masked, for ``visionkit config``."""
+    from visionkit.backends.registry import get_backend_class
+
+    fields_by_name = {f.name: f for f in dataclasses.fields(get_backend_class(backend).Options)}
+    rows = []
+    for key, setting in settings.items():
+        f = fields_by_name.get(key)
+        secret = f is not None and is_secret(f)
+        if setting.value is None:
+            shown = "(not set)"
+        elif secret:
+            shown = "********** (set)"
+        else:
+            shown = str(setting.value)
+        rows.append((key, shown, setting.source))
+    return rows
+
+
+__all__ = [
+    "DEFAULT_BACKEND",
+    "ENV_BACKEND",
+    "ENV_CONFIG",
+    "ConfigFile",
+    "Setting",
+    "build_backend_options",
+    "configure",
+    "describe_settings",
+    "find_config_file",
+    "reset_configuration",
+    "resolve_backend_name",
+    "resolve_backend_options",
+]

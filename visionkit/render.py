@@ -1,0 +1,102 @@
+"""Human-readable rendering of results for terminals (used by the CLI).
+
+Kept apart from the result model so that the model has no dependency on
+``rich`` and other front ends (HTML reports, notebooks) can render their own way.
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+
+from visionkit.results import AnalysisResult
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def result_table(result: AnalysisResult, title: str | None = None) -> Table:
+    """One table per image: a row for each feature that was requested."""
+    table = Table(title=title, show_header=True, header_style="bold", title_justify="left")
+    table.add_column("feature", style="cyan", no_wrap=True)
+    table.add_column("result")
+    version = f" (model {result.model_version})" if result.model_version else ""
+    timing = f", {result.elapsed_s * 1000:.0f} ms" if result.elapsed_s is not None else ""
+    table.add_row("backend", f"{result.backend}{version}{timing}")
+    if result.metadata is not None:
+        fmt = f" {result.metadata.format}" if result.metadata.format else ""
+        table.add_row("image", f"{result.metadata.width}x{result.metadata.height}{fmt}")
+    if result.captions is not None:
+        table.add_row(
+            "caption",
+            "\n".join(f"{c.text} ({_pct(c.confidence)})" for c in result.captions) or "(none)",
+        )
+    if result.tags is not None:
+        table.add_row(
+            "tags",
+            ", ".join(
+                f"{t.name} {_pct(t.confidence)}"
+                for t in sorted(result.tags, key=lambda t: -t.confidence)
+            )
+            or "(none)",
+        )
+    if result.objects is not None:
+        table.add_row(
+            "objects",
+            "\n".join(
+                f"{' > '.join(o.lineage)} {_pct(o.confidence)} at {o.box.xywh}"
+                for o in result.objects
+            )
+            or "(none)",
+        )
+    if result.colors is not None:
+        c = result.colors
+        text = Text()
+        text.append(f"foreground {c.dominant_foreground}, background {c.dominant_background}; ")
+        text.append(f"dominant {', '.join(c.dominant_colors) or '-'}; accent ")
+        if c.accent_color:
+            text.append("■ ", style=c.accent_color)
+            text.append(c.accent_color)
+        if c.is_black_and_white:
+            text.append("; black and white")
+        table.add_row("colors", text)
+    if result.image_type is not None:
+        table.add_row(
+            "image type",
+            f"clip art {result.image_type.clip_art}/3, "
+            f"line drawing {result.image_type.line_drawing}",
+        )
+    if result.adult is not None:
+        a = result.adult
+        table.add_row(
+            "adult",
+            f"adult {_pct(a.adult)}, racy {_pct(a.racy)}, gore {_pct(a.gore)}"
+            + (" [flagged]" if (a.is_adult or a.is_racy or a.is_gory) else ""),
+        )
+    for label, items in (
+        ("faces", result.faces),
+        ("brands", result.brands),
+        ("categories", result.categories),
+        ("celebrities", result.celebrities),
+        ("landmarks", result.landmarks),
+    ):
+        if items is None:
+            continue
+        parts = []
+        for item in items:
+            name = getattr(item, "name", None) or getattr(item, "gender", None) or "face"
+            conf = getattr(item, "confidence", None)
+            box = getattr(item, "box", None)
+            parts.append(
+                f"{name}"
+                + (f" {_pct(conf)}" if conf is not None else "")
+                + (f" at {box.xywh}" if box is not None else "")
+            )
+        table.add_row(label, "\n".join(parts) or "(none)")
+    if result.text is not None:
+        table.add_row("text", "\n".join(line.text for line in result.text) or "(none)")
+    return table
+
+
+__all__ = ["result_table"]
