@@ -129,9 +129,7 @@ class RateLimitError(BackendError):
         code: str | None = None,
         request_id: str | None = None,
     ) -> None:
-        super().__init__(
-            message, backend=backend, status=status, code=code, request_id=request_id
-        )
+        super().__init__(message, backend=backend, status=status, code=code, request_id=request_id)
         self.retry_after = retry_after
 
 
