@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from visionkit.backends.http import HttpClients, transport_error
+from visionkit.errors import BackendTimeoutError, BackendUnavailableError
+
+
+def _ok(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, text=request.url.path)
+
+
+class TestHttpClients:
+    def test_clients_are_created_once_and_reused(self):
+        clients = HttpClients(timeout=5, transport=httpx.MockTransport(_ok))
+        assert clients.sync is clients.sync
+        assert clients.sync.timeout.read == 5
+        assert clients.sync.get("https://x.test/ping").text == "/ping"
+        clients.close()
+
+    async def test_one_mock_transport_serves_both_clients(self):
+        clients = HttpClients(timeout=5, transport=httpx.MockTransport(_ok))
+        response = await clients.asynchronous.get("https://x.test/async")
+        assert response.text == "/async"
+        await clients.aclose()
+
+    def test_close_rebuilds_lazily_and_is_idempotent(self):
+        clients = HttpClients(timeout=5, transport=httpx.MockTransport(_ok))
+        first = clients.sync
+        clients.close()
+        clients.close()
+        assert first.is_closed
+        assert clients.sync is not first
+        clients.close()
+
+    async def test_injected_clients_are_used_and_never_closed(self):
+        mine = httpx.Client(transport=httpx.MockTransport(_ok))
+        my_async = httpx.AsyncClient(transport=httpx.MockTransport(_ok))
+        clients = HttpClients(timeout=5, http_client=mine, async_http_client=my_async)
+        assert clients.sync is mine
+        assert clients.asynchronous is my_async
+        await clients.aclose()
+        assert not mine.is_closed and not my_async.is_closed
+        mine.close()
+        await my_async.aclose()
+
+
+class TestTransportError:
+    def _error(self, cls: type[httpx.TransportError]) -> httpx.TransportError:
+        request = httpx.Request("POST", "https://x.test/vision/analyze?secret=1")
+        return cls("boom", request=request)
+
+    def test_timeouts_become_backend_timeout_errors(self):
+        error = transport_error(self._error(httpx.ReadTimeout), backend="b", service="Svc")
+        assert isinstance(error, BackendTimeoutError)
+        assert error.backend == "b"
+        assert "Svc did not answer in time" in str(error)
+        assert "timeout_s" in str(error)
+
+    @pytest.mark.parametrize("cls", [httpx.ConnectError, httpx.RemoteProtocolError])
+    def test_other_failures_become_unavailable(self, cls):
+        error = transport_error(self._error(cls), backend="b", service="Svc")
+        assert isinstance(error, BackendUnavailableError)
+        assert "https://x.test/vision/analyze" in str(error)
+        assert "secret" not in str(error)

@@ -1,0 +1,30 @@
+"""HTTP plumbing shared by every cloud backend: pooled clients, one retry loop, error wording.
+
+Nothing here knows a vendor. A backend builds its requests and maps its
+answers (see :mod:`visionkit.backends.azure`); sending them, retrying them and
+explaining a dead connection happen here, the same way for all of them.
+"""
+
+from visionkit.backends.http.clients import HttpClients
+from visionkit.backends.http.errors import transport_error
+from visionkit.backends.http.retry import (
+    RETRYABLE_ERRORS,
+    RETRYABLE_STATUSES,
+    Clock,
+    Retrier,
+    RetryPolicy,
+    SystemClock,
+    parse_retry_after,
+)
+
+__all__ = [
+    "RETRYABLE_ERRORS",
+    "RETRYABLE_STATUSES",
+    "Clock",
+    "HttpClients",
+    "Retrier",
+    "RetryPolicy",
+    "SystemClock",
+    "parse_retry_after",
+    "transport_error",
+]

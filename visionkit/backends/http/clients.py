@@ -1,0 +1,86 @@
+"""The pooled httpx clients a cloud backend owns, created on first use.
+
+One :class:`httpx.Client` and one :class:`httpx.AsyncClient` per analyzer keep
+TLS connections alive across images, which matters more than anything else for
+the latency of small requests. Both are created lazily (a sync-only program
+never builds the async one) unless the caller injects its own, which is how
+tests, the cassette recorder and applications with their own proxy or
+connection limits attach. Injected clients belong to the caller and are never
+closed here.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+
+
+class HttpClients:
+    """A sync and an async client, injected or built lazily with the same settings.
+
+    ``transport`` is handed to whichever client it can serve (an
+    :class:`httpx.MockTransport` serves both).
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        http_client: httpx.Client | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+        user_agent: str = "visionkit",
+    ) -> None:
+        self._timeout = httpx.Timeout(timeout)
+        self._transport = transport
+        self._headers = {"User-Agent": user_agent}
+        self._sync = http_client
+        self._async = async_http_client
+        self._owns_sync = http_client is None
+        self._owns_async = async_http_client is None
+        self._lock = threading.Lock()
+
+    @property
+    def sync(self) -> httpx.Client:
+        with self._lock:
+            if self._sync is None:
+                transport = self._transport
+                self._sync = httpx.Client(
+                    timeout=self._timeout,
+                    headers=self._headers,
+                    transport=transport if isinstance(transport, httpx.BaseTransport) else None,
+                )
+            return self._sync
+
+    @property
+    def asynchronous(self) -> httpx.AsyncClient:
+        with self._lock:
+            if self._async is None:
+                transport = self._transport
+                self._async = httpx.AsyncClient(
+                    timeout=self._timeout,
+                    headers=self._headers,
+                    transport=(
+                        transport if isinstance(transport, httpx.AsyncBaseTransport) else None
+                    ),
+                )
+            return self._async
+
+    def close(self) -> None:
+        """Close the sync client if it is ours; the async one needs :meth:`aclose`."""
+        with self._lock:
+            client, self._sync = (self._sync, None) if self._owns_sync else (None, self._sync)
+        if client is not None:
+            client.close()
+
+    async def aclose(self) -> None:
+        """Close every client this object created."""
+        self.close()
+        with self._lock:
+            client, self._async = (self._async, None) if self._owns_async else (None, self._async)
+        if client is not None:
+            await client.aclose()
+
+
+__all__ = ["HttpClients"]
