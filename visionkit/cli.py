@@ -17,7 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from visionkit.errors import ConfigError, VisionKitError
+from visionkit.errors import ConfigError, UnsupportedFeatureError, VisionKitError
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -104,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         handler = _COMMANDS[args.command]
         return handler(args, out, err)
-    except ConfigError as exc:
+    except (ConfigError, UnsupportedFeatureError) as exc:
         err.print(f"[red]configuration error:[/red] {exc}", markup=True, highlight=False)
         return EXIT_USAGE
     except VisionKitError as exc:

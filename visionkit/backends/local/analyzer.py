@@ -93,8 +93,11 @@ class LocalAnalyzer(Analyzer):
         model_version = None
         if Feature.TAGS in features:
             classifier = self.classifier
-            probabilities = classifier.predict([loaded.pixels])[0]
-            tags = self._tags(classifier.class_names, [float(p) for p in probabilities])
+            # float32 softmax can land a hair outside [0, 1]; results promise the closed interval.
+            probabilities = [
+                min(max(float(p), 0.0), 1.0) for p in classifier.predict([loaded.pixels])[0]
+            ]
+            tags = self._tags(classifier.class_names, probabilities)
             model_version = classifier.version
             raw["probabilities"] = dict(
                 zip(

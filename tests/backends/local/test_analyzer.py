@@ -1,0 +1,101 @@
+"""The local backend end to end on real photos: CNN tags, pixel rules, feature selection."""
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from visionkit import Feature, ModelError, UnsupportedFeatureError
+from visionkit.backends.local import LocalAnalyzer
+from visionkit.backends.local.taxonomy import derived_confidences
+
+REPO = Path(__file__).resolve().parents[3]
+EXAMPLES = REPO / "examples" / "images"
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    with LocalAnalyzer() as a:
+        yield a
+
+
+def test_cat_photo_gets_cat_as_top_tag_with_derived_tags(analyzer):
+    result = analyzer.analyze(EXAMPLES / "chelsea.png")
+    assert result.backend == "local"
+    assert result.top_tag is not None and result.top_tag.name in {"cat", "mammal", "animal"}
+    names = [t.name for t in result.tags]
+    assert "cat" in names
+    assert names.index("animal") < names.index("cat")  # a superclass is at least as likely
+    assert result.metadata is not None and (result.metadata.width, result.metadata.height) == (
+        451,
+        300,
+    )
+    assert result.model_version
+    probs = result.raw["probabilities"]
+    assert max(probs, key=probs.get) == "cat"
+    assert sum(probs.values()) == pytest.approx(1.0, abs=1e-3)
+    assert result.colors is not None and result.image_type is not None
+    assert result.elapsed_s is not None and result.elapsed_s > 0
+
+
+def test_only_requested_features_are_computed(analyzer):
+    result = analyzer.analyze(EXAMPLES / "coffee.png", features=["colors"])
+    assert result.colors is not None
+    assert result.tags is None
+    assert result.metadata is None
+    assert result.image_type is None
+
+
+def test_unsupported_feature_names_backends_that_can(analyzer):
+    with pytest.raises(UnsupportedFeatureError) as info:
+        analyzer.analyze(EXAMPLES / "chelsea.png", features=[Feature.OBJECTS])
+    assert info.value.feature == "objects"
+    assert "azure" in info.value.supported_by
+
+
+def test_top_k_min_confidence_and_derived_tags_options():
+    with LocalAnalyzer(top_k=1, derived_tags=False) as a:
+        tags = a.analyze(EXAMPLES / "chelsea.png", features=["tags"]).tags
+    assert tags is not None and len(tags) == 1
+    with LocalAnalyzer(min_confidence=1.0) as a:
+        assert a.analyze(EXAMPLES / "chelsea.png", features=["tags"]).tags == ()
+
+
+def test_numpy_and_pil_inputs_agree_with_the_file(analyzer):
+    path = EXAMPLES / "chelsea.png"
+    from_file = analyzer.analyze(path, features=["tags"])
+    pixels = np.asarray(Image.open(path).convert("RGB"))
+    assert analyzer.analyze(pixels, features=["tags"]).tags == from_file.tags
+    assert analyzer.analyze(Image.open(path), features=["tags"]).tags == from_file.tags
+
+
+def test_async_twin_gives_the_same_answer(analyzer):
+    path = EXAMPLES / "rocket.jpg"
+    sync = analyzer.analyze(path)
+    async_result = asyncio.run(analyzer.analyze_async(path))
+    assert async_result == sync.with_timing(async_result.elapsed_s or 0.0)
+
+
+def test_missing_model_file_is_a_clear_error(tmp_path):
+    with (
+        LocalAnalyzer(model=tmp_path / "nope.tflite") as a,
+        pytest.raises(ModelError, match="nope.tflite"),
+    ):
+        a.analyze(EXAMPLES / "chelsea.png", features=["tags"])
+
+
+def test_colours_work_without_loading_the_model(tmp_path):
+    with LocalAnalyzer(model=tmp_path / "nope.tflite") as a:
+        assert (
+            a.analyze(EXAMPLES / "chelsea.png", features=["colors", "metadata"]).colors is not None
+        )
+
+
+def test_derived_confidence_is_the_sum_of_implying_classes():
+    names = ("cat", "dog", "truck")
+    derived = derived_confidences(names, [0.5, 0.3, 0.2])
+    assert derived["mammal"] == pytest.approx(0.8)
+    assert derived["vehicle"] == pytest.approx(0.2)
+    assert "airplane" not in derived

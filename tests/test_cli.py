@@ -1,0 +1,117 @@
+"""The `visionkit` command, run through its installed entry point and in-process."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from visionkit.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+CHELSEA = REPO / "examples" / "images" / "chelsea.png"
+
+
+def run_entry_point(
+    *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).parent / "visionkit"
+    if not exe.exists():
+        pytest.skip("the visionkit console script is not installed in this environment")
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    full_env.pop("VISIONKIT_BACKEND", None)
+    return subprocess.run(
+        [str(exe), *args], capture_output=True, text=True, env=full_env, timeout=120, check=False
+    )
+
+
+def test_entry_point_analyzes_the_sample_image_as_a_table():
+    proc = run_entry_point("analyze", str(CHELSEA))
+    assert proc.returncode == 0, proc.stderr
+    assert "cat" in proc.stdout
+    assert "451x300" in proc.stdout
+    assert "colors" in proc.stdout
+
+
+def test_entry_point_json_lines_and_partial_failure(tmp_path):
+    missing = tmp_path / "missing.jpg"
+    proc = run_entry_point(
+        "analyze", str(CHELSEA), str(missing), "--json", "--features", "tags,metadata"
+    )
+    assert proc.returncode == 1
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(lines) == 2
+    ok, failed = lines
+    assert ok["input"] == str(CHELSEA)
+    assert ok["tags"][0]["name"] == "cat"
+    assert ok["colors"] is None  # not requested
+    assert ok["metadata"] == {"width": 451, "height": 300, "format": "PNG"}
+    assert "raw" not in ok
+    assert failed["error"]["type"] == "InvalidImageError"
+    assert str(missing) in proc.stderr
+    assert "1 of 2 image(s) failed" in proc.stderr
+
+
+def test_unknown_feature_is_a_usage_error(capsys):
+    assert main(["analyze", str(CHELSEA), "--features", "colours"]) == 2
+    assert "Did you mean 'colors'" in capsys.readouterr().err
+
+
+def test_unsupported_feature_names_the_backends_that_can(capsys):
+    assert main(["analyze", str(CHELSEA), "--backend", "local", "--features", "objects"]) == 2
+    err = capsys.readouterr().err
+    assert "'local' backend does not support the 'objects' feature" in err
+    assert "azure" in err
+
+
+def test_unknown_backend_and_bad_option_exit_2(capsys):
+    assert main(["analyze", str(CHELSEA), "--backend", "nope"]) == 2
+    assert "Unknown backend 'nope'" in capsys.readouterr().err
+    assert main(["analyze", str(CHELSEA), "-o", "top_kk=3"]) == 2
+    assert "Did you mean 'top_k'" in capsys.readouterr().err
+
+
+def test_option_flag_reaches_the_backend(capsys):
+    assert (
+        main(
+            [
+                "analyze",
+                str(CHELSEA),
+                "--json",
+                "-o",
+                "top_k=1",
+                "-o",
+                "derived_tags=false",
+                "-f",
+                "tags",
+            ]
+        )
+        == 0
+    )
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["tags"]) == 1
+
+
+def test_backends_lists_capabilities(capsys):
+    assert main(["backends"]) == 0
+    out = capsys.readouterr().out
+    assert "local (default)" in out
+    assert "azure" in out
+    assert "image_type" in out
+
+
+def test_config_shows_sources_and_hides_keys(capsys, monkeypatch):
+    monkeypatch.setenv("AZURE_VISION_KEY", "sk-cli-secret-123")
+    monkeypatch.setenv("AZURE_VISION_ENDPOINT", "https://example.cognitiveservices.azure.com")
+    assert main(["config"]) == 0
+    out = capsys.readouterr().out
+    assert "sk-cli-secret-123" not in out
+    assert "env AZURE_VISION_KEY" in out
+    assert "backend: local" in out
+
+
+def test_no_command_prints_help_and_exits_2(capsys):
+    assert main([]) == 2
+    assert "analyze" in capsys.readouterr().out
