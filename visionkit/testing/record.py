@@ -1,0 +1,146 @@
+"""Recording real traffic into a cassette, scrubbed before it reaches the disk.
+
+The recorder wraps the methods that every default httpx client ends in,
+``HTTPTransport.handle_request`` and ``AsyncHTTPTransport.handle_async_request``,
+so sync and async clients are recorded alike, whether they were created before
+or inside the ``with`` block, and whatever retry or polling logic sits above
+them: every attempt the service really answered is recorded, in order.
+
+(respx pass-through was the other option, but respx hands a passed-through
+request to the real transport without showing the response to anyone, and a
+recorder is nothing without the response.)
+
+Interactions are scrubbed as they are captured and written only when the block
+ends without an exception: a half-recorded scenario on disk would be replayed
+by ``mode="auto"`` as if it were whole.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import httpx
+
+from visionkit.testing.cassette import (
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+    now_utc,
+    write_cassette,
+)
+from visionkit.testing.errors import CassetteError
+from visionkit.testing.scrub import DEFAULT_RULES, ScrubRules, scrub_interaction, secrets_in
+
+_SyncHandler = Callable[[httpx.HTTPTransport, httpx.Request], httpx.Response]
+_AsyncHandler = Callable[
+    [httpx.AsyncHTTPTransport, httpx.Request], Coroutine[Any, Any, httpx.Response]
+]
+
+_active_lock = threading.Lock()
+_active: Recorder | None = None
+
+
+class Recorder:
+    """Captures every exchange of the default httpx transports while started."""
+
+    def __init__(self, *, rules: ScrubRules = DEFAULT_RULES) -> None:
+        self.rules = rules
+        self.interactions: list[Interaction] = []
+        self._lock = threading.Lock()
+        self._patches: list[Any] = []
+
+    def start(self) -> None:
+        global _active
+        with _active_lock:
+            if _active is not None:
+                raise CassetteError(
+                    "A cassette is already recording; recordings do not nest "
+                    "(the outer one would record the inner one's traffic too)."
+                )
+            _active = self
+        sync_original: _SyncHandler = httpx.HTTPTransport.handle_request
+        async_original: _AsyncHandler = httpx.AsyncHTTPTransport.handle_async_request
+        recorder = self
+
+        def handle_request(
+            transport: httpx.HTTPTransport, request: httpx.Request
+        ) -> httpx.Response:
+            request.read()
+            response = sync_original(transport, request)
+            try:
+                raw = b"".join(response.iter_raw())
+            finally:
+                response.close()
+            return recorder._capture(request, response, raw)
+
+        async def handle_async_request(
+            transport: httpx.AsyncHTTPTransport, request: httpx.Request
+        ) -> httpx.Response:
+            await request.aread()
+            response = await async_original(transport, request)
+            try:
+                raw = b"".join([chunk async for chunk in response.aiter_raw()])
+            finally:
+                await response.aclose()
+            return recorder._capture(request, response, raw)
+
+        self._patches = [
+            mock.patch.object(httpx.HTTPTransport, "handle_request", handle_request),
+            mock.patch.object(
+                httpx.AsyncHTTPTransport, "handle_async_request", handle_async_request
+            ),
+        ]
+        for patch in self._patches:
+            patch.start()
+
+    def stop(self) -> None:
+        global _active
+        while self._patches:
+            self._patches.pop().stop()
+        with _active_lock:
+            if _active is self:
+                _active = None
+
+    def save(self, directory: Path) -> list[Path]:
+        """Write what was recorded as the cassette at ``directory`` (replacing it)."""
+        with self._lock:
+            return write_cassette(directory, list(self.interactions))
+
+    def _capture(
+        self, request: httpx.Request, response: httpx.Response, raw: bytes
+    ) -> httpx.Response:
+        """Record one exchange and give the caller an unread copy of the response.
+
+        ``raw`` is the body as sent (possibly gzip); the cassette stores it
+        decoded, the caller gets it as sent, with the original headers.
+        """
+        decoded = httpx.Response(response.status_code, headers=response.headers, content=raw)
+        interaction = Interaction(
+            request=RecordedRequest.from_httpx(request),
+            response=RecordedResponse.from_content(
+                response.status_code, response.headers.multi_items(), decoded.content
+            ),
+            recorded_at=now_utc(),
+        )
+        scrubbed = scrub_interaction(
+            interaction,
+            secrets=secrets_in(request, self.rules),
+            hosts=[request.url.netloc.decode("ascii")],
+            rules=self.rules,
+        )
+        with self._lock:
+            self.interactions.append(scrubbed)
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=httpx.ByteStream(raw),
+            extensions=response.extensions,
+            request=request,
+        )
+
+
+__all__ = ["Recorder"]
