@@ -287,6 +287,13 @@ def test_base64_text_gets_the_missing_file_error_with_a_hint(chelsea_bytes):
     assert len(info.value.source or "") < 200  # a huge string is not echoed whole
 
 
+def test_raw_bytes_passed_as_text_get_the_missing_file_error_with_a_hint(chelsea_bytes):
+    text = chelsea_bytes[:64].decode("latin-1")  # includes NUL bytes
+    with pytest.raises(InvalidImageError, match="No such file") as info:
+        load_image(text)
+    assert "raw image bytes decoded as text" in str(info.value)
+
+
 def test_data_uri_gets_a_hint(chelsea_bytes):
     uri = "data:image/png;base64," + base64.b64encode(chelsea_bytes[:100]).decode()
     with pytest.raises(InvalidImageError, match="data: URI"):

@@ -22,6 +22,7 @@ visionkit is a library and shares the interpreter with its caller.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import re
@@ -273,7 +274,9 @@ def _load_local(image: ImageInput, limits: ImageLimits) -> LoadedImage:
         _check_size(len(data), source, limits)
         return _decode(data, source, limits)
     if isinstance(image, str | os.PathLike):
-        path = Path(os.fspath(image)).expanduser()
+        path = Path(os.fspath(image))
+        with contextlib.suppress(RuntimeError):  # no home directory: keep "~" as given
+            path = path.expanduser()
         return _decode(_read_path(image, path, limits), str(path), limits)
     if callable(getattr(image, "read", None)):
         data, source = _read_stream(image, limits)
@@ -296,9 +299,10 @@ def _read_path(given: str | os.PathLike[str], path: Path, limits: ImageLimits) -
         )
     try:
         stat = path.stat()
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:  # ValueError: a NUL byte in the path
         raise InvalidImageError(
-            f"No such file: {_shorten(source)}.{_missing_hint(given)}", source=_shorten(source)
+            f"No such file: {_shorten(source)}.{_missing_hint(given)}",
+            source=_shorten(source),
         ) from exc
     except OSError as exc:  # ENAMETOOLONG, ELOOP, EACCES on a parent directory...
         raise InvalidImageError(
