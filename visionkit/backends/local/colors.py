@@ -164,12 +164,15 @@ _REF_NAMES = np.array(
 _REF_LAB = srgb_to_lab(
     np.array([shade for shades in REFERENCE_COLORS.values() for shade in shades], dtype=np.uint8)
 )
+_REF_LAB_SQ = (_REF_LAB**2).sum(axis=1)
 
 
 def name_pixels(lab: NDArray[np.float64]) -> NDArray[np.intp]:
     """Index into :data:`COLOR_NAMES` for every Lab pixel (rule 3 of the module doc)."""
     flat = lab.reshape(-1, 3)
-    distances = ((flat[:, None, :] - _REF_LAB[None, :, :]) ** 2).sum(axis=2)
+    # |x - r|^2 = |x|^2 - 2 x.r + |r|^2; |x|^2 is the same for every r, so the
+    # nearest reference needs only one matrix product (fast for 65 000 pixels).
+    distances = _REF_LAB_SQ - 2.0 * (flat @ _REF_LAB.T)
     names = _REF_NAMES[np.argmin(distances, axis=1)]
     lightness = flat[:, 0]
     chroma = np.hypot(flat[:, 1], flat[:, 2])

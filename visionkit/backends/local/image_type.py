@@ -143,9 +143,10 @@ def classify_image_type(img: Image.Image) -> ImageType:
 
     A heuristic, not a classifier: see the module docstring for the rules.
     Known failures: flat, low-detail photos (a studio product shot on white, a
-    clear-sky photo with few objects) can rate as clip art; screenshots and
-    scanned text rate as clip art 2 because they are flat and colourless;
-    shaded or painted drawings rate as photos.
+    clear-sky photo, a low-contrast grey texture) can rate as clip art;
+    screenshots and scanned text rate as clip art 2 because they are flat and
+    colourless, and a single line of big black lettering passes as a line
+    drawing; shaded or painted drawings rate as photos.
     """
     rgb8 = working_array(img)
     lab = srgb_to_lab(rgb8)
