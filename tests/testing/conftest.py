@@ -80,7 +80,7 @@ def upstream() -> Iterator[str]:
     """Base URL (``http://127.0.0.1:<port>``) of a fresh fake Azure."""
     FakeAzure.polls = {}
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeAzure)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
