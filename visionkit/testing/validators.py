@@ -143,8 +143,8 @@ def _confidences(result: AnalysisResult) -> Iterator[str]:
 
 def _geometry(result: AnalysisResult) -> Iterator[str]:
     meta: ImageMetadata | None = result.metadata
-    if meta is None:
-        return
+    if meta is None or meta.width <= 0 or meta.height <= 0:
+        return  # no size to check against (a bad size is reported on its own)
     w, h = meta.width, meta.height
     for where, node in _walk(result, ""):
         if isinstance(node, BoundingBox) and (
