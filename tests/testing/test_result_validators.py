@@ -38,7 +38,7 @@ def good_result() -> AnalysisResult:
             ),
         ),
         captions=(Caption("a cat on a lawn", 0.8),),
-        colors=ColorScheme("Green", "gray", ("green", "Gray"), "#4D5E2F", False),
+        colors=ColorScheme("green", "gray", ("green", "gray"), "#4D5E2F", False),
         text=(
             TextLine(
                 "CAT",
@@ -113,9 +113,11 @@ def test_confidences_are_checked_even_when_a_mapper_bypassed_the_constructor() -
 
 
 def test_colours_must_be_the_documented_names_and_accent_hex() -> None:
-    colors = ColorScheme("Grey", None, ("green", "mauve"), "4D5E2F", False)
+    colors = ColorScheme("grey", "Green", ("green", "mauve"), "4D5E2F", False)
     assert problems_of(replace(good_result(), colors=colors)) == [
-        "colors.dominant_foreground: 'Grey' is not one of black, blue, brown, gray, green, "
+        "colors.dominant_foreground: 'grey' is not one of black, blue, brown, gray, green, "
+        "orange, pink, purple, red, teal, white, yellow",
+        "colors.dominant_background: 'Green' is not one of black, blue, brown, gray, green, "
         "orange, pink, purple, red, teal, white, yellow",
         "colors.dominant_colors[1]: 'mauve' is not one of black, blue, brown, gray, green, "
         "orange, pink, purple, red, teal, white, yellow",
