@@ -378,6 +378,13 @@ def test_format_outside_allowed_formats(chelsea, chelsea_bytes):
         load_image(ppm)
 
 
+def test_heic_photo_is_named_as_an_unaccepted_format():
+    # The start of an iPhone photo: an ISO-BMFF "ftyp" box with the HEIC brand.
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64)
+    with pytest.raises(InvalidImageError, match="is a HEIF image, which is not accepted"):
+        load_image(heic)
+
+
 def test_pixel_limit_is_checked_from_the_header_before_decoding():
     # The header says 2000x2000 but there are no pixels: decoding would fail as
     # "truncated", so a pixel-limit message proves nothing was decoded.

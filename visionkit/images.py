@@ -274,7 +274,7 @@ def _load_local(image: ImageInput, limits: ImageLimits) -> LoadedImage:
         _check_size(len(data), source, limits)
         return _decode(data, source, limits)
     if isinstance(image, str | os.PathLike):
-        path = Path(os.fspath(image))
+        path = Path(os.fsdecode(image))
         with contextlib.suppress(RuntimeError):  # no home directory: keep "~" as given
             path = path.expanduser()
         return _decode(_read_path(image, path, limits), str(path), limits)
@@ -457,8 +457,13 @@ def _decode(
         )
     accepted = ", ".join(sorted(limits.allowed_formats))
     try:
-        img = Image.open(io.BytesIO(data))
+        # Only the accepted formats' parsers ever see the data: Pillow's rarer
+        # plugins are the least hardened against hostile files.
+        img = Image.open(io.BytesIO(data), formats=_openers(limits.allowed_formats))
     except UnidentifiedImageError as exc:
+        other = _other_image_format(data)
+        if other is not None:
+            raise _format_refused(source, other, accepted) from exc
         raise InvalidImageError(
             f"{source} is not an image{_sniff(data)}. Accepted formats: {accepted}.",
             source=source,
@@ -466,21 +471,13 @@ def _decode(
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         # Pillow's own check ran in open(); it raises the warning only where the
         # caller's warning filters say so. Either way the answer is the same.
-        raise InvalidImageError(
-            f"{source} is refused as a possible decompression bomb: {exc}. Downscale it, "
-            "or raise ImageLimits.max_pixels if you trust it.",
-            source=source,
-        ) from exc
+        raise _bomb(source, exc) from exc
     except Exception as exc:  # plugins raise SyntaxError, struct.error, ...
         raise _corrupt(source, exc) from exc
 
     with img:
-        if img.format not in limits.allowed_formats:
-            raise InvalidImageError(
-                f"{source} is a {img.format} image, which is not accepted. Convert it to one "
-                f"of {accepted}, or add {img.format!r} to ImageLimits.allowed_formats.",
-                source=source,
-            )
+        if img.format not in limits.allowed_formats:  # e.g. a JPEG that is really an MPO
+            raise _format_refused(source, str(img.format), accepted)
         width, height = img.size
         if width * height > limits.max_pixels:
             raise InvalidImageError(
@@ -497,9 +494,72 @@ def _decode(
             pixels = _to_rgb(ImageOps.exif_transpose(img), source)
         except InvalidImageError:
             raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise _bomb(source, exc) from exc
         except Exception as exc:  # decoders raise OSError, ValueError, zlib.error...
             raise _corrupt(source, exc) from exc
     return LoadedImage(pixels=pixels, data=data, format=fmt, source=source, url=url)
+
+
+def _openers(allowed: frozenset[str]) -> list[str]:
+    """Pillow plugin names that can open ``allowed`` formats.
+
+    MPO has no opener of its own (the JPEG plugin returns MPO files), and a
+    name Pillow does not know would make ``Image.open`` raise ``KeyError``.
+    """
+    Image.init()
+    names = {"JPEG" if f == "MPO" else f for f in allowed}
+    return sorted(n for n in names if n in Image.OPEN)
+
+
+def _bomb(source: str, exc: BaseException) -> InvalidImageError:
+    return InvalidImageError(
+        f"{source} is refused as a possible decompression bomb: {exc}. Downscale it, "
+        "or raise ImageLimits.max_pixels if you trust it.",
+        source=source,
+    )
+
+
+def _format_refused(source: str, fmt: str, accepted: str) -> InvalidImageError:
+    return InvalidImageError(
+        f"{source} is a {fmt} image, which is not accepted. Convert it to one of {accepted}, "
+        f"or add {fmt!r} to ImageLimits.allowed_formats if Pillow can read it.",
+        source=source,
+    )
+
+
+# Signatures of image formats outside the default set, so that a refused format
+# is reported as such instead of as "not an image". Pillow format names.
+_OTHER_SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"\x89PNG", "PNG"),
+    (0, b"\xff\xd8\xff", "JPEG"),
+    (0, b"GIF8", "GIF"),
+    (0, b"BM", "BMP"),
+    (0, b"II*\x00", "TIFF"),
+    (0, b"MM\x00*", "TIFF"),
+    (8, b"WEBP", "WEBP"),
+    (0, b"8BPS", "PSD"),
+    (0, b"icns", "ICNS"),
+    (0, b"\x00\x00\x01\x00", "ICO"),
+    (0, b"\x00\x00\x00\x0cjP  ", "JPEG2000"),
+    (0, b"\xffO\xffQ", "JPEG2000"),
+    (0, b"%!PS", "EPS"),
+    (0, b"\xc5\xd0\xd3\xc6", "EPS"),
+    (0, b"qoif", "QOI"),
+    (4, b"ftypavif", "AVIF"),
+    (4, b"ftypheic", "HEIF"),
+    (4, b"ftypheix", "HEIF"),
+    (4, b"ftypmif1", "HEIF"),
+)
+
+
+def _other_image_format(data: bytes) -> str | None:
+    for offset, signature, name in _OTHER_SIGNATURES:
+        if data[offset : offset + len(signature)] == signature:
+            return name
+    if re.match(rb"P[1-7]\s", data[:3]):
+        return "PPM"
+    return None
 
 
 def _corrupt(source: str, exc: BaseException) -> InvalidImageError:
