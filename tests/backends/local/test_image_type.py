@@ -71,9 +71,14 @@ def test_real_photos_are_not_clip_art(azure_fixtures_dir, relative):
     assert _classify_file(azure_fixtures_dir, relative) == ImageType(0, 0)
 
 
-def test_cifar_photo_is_not_clip_art(cifar10_dir):
-    loaded = load_image(cifar10_dir / "test" / "cat" / "0000.jpg")
-    assert classify_image_type(loaded.pixels).clip_art <= 1
+def test_tiny_cifar_photos_are_rarely_clip_art(cifar10_dir):
+    # 32x32 photos leave the texture measure little to work with; measured:
+    # 198 of these 200 rate 0 (two airplanes against a plain sky do not).
+    photos = sorted((cifar10_dir / "test").glob("*/00[01]?.jpg"))
+    assert len(photos) == 200
+    results = [classify_image_type(load_image(p).pixels) for p in photos]
+    assert sum(r.clip_art == 0 for r in results) >= 0.95 * len(photos)
+    assert not any(r.line_drawing for r in results)
 
 
 def test_lines_of_text_are_not_a_line_drawing(azure_fixtures_dir):

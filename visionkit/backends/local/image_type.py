@@ -103,13 +103,17 @@ def _palette_size(rgb: NDArray[np.int16]) -> int:
 
 
 def _dilate(mask: NDArray[np.bool_], radius: int) -> NDArray[np.bool_]:
-    """Binary dilation by a square, with array shifts (no SciPy dependency)."""
-    out = mask.copy()
-    for axis in (0, 1):
-        grown = out.copy()
-        for shift in range(1, radius + 1):
-            grown |= np.roll(out, shift, axis=axis) | np.roll(out, -shift, axis=axis)
-        out = grown
+    """Binary dilation by a square, from shifted views (no SciPy dependency).
+
+    Padding with ``False`` (rather than ``np.roll``) keeps paper on one edge of
+    the image from counting as next to ink on the opposite edge.
+    """
+    height, width = mask.shape
+    padded = np.pad(mask, radius)
+    out = np.zeros_like(mask)
+    for dy in range(2 * radius + 1):
+        for dx in range(2 * radius + 1):
+            out |= padded[dy : dy + height, dx : dx + width]
     return out
 
 
