@@ -287,6 +287,14 @@ def test_base64_text_gets_the_missing_file_error_with_a_hint(chelsea_bytes):
     assert len(info.value.source or "") < 200  # a huge string is not echoed whole
 
 
+def test_a_whole_base64_image_gets_the_missing_file_error_too(chelsea_bytes):
+    text = base64.b64encode(chelsea_bytes).decode()  # far longer than any path
+    with pytest.raises(InvalidImageError, match="No such file") as info:
+        load_image(text)
+    assert "base64.b64decode" in str(info.value)
+    assert len(str(info.value)) < 400
+
+
 def test_raw_bytes_passed_as_text_get_the_missing_file_error_with_a_hint(chelsea_bytes):
     text = chelsea_bytes[:64].decode("latin-1")  # includes NUL bytes
     with pytest.raises(InvalidImageError, match="No such file") as info:

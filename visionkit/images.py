@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import io
 import os
 import re
@@ -71,6 +72,8 @@ _MIME_TYPES = {
 _MAX_REDIRECTS = 5
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _BASE64ISH = re.compile(r"^[A-Za-z0-9+/=\s_-]+$")
+_NOT_A_PATH = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG})
+"""stat() errors meaning "there is no such file", including strings too long to be a path."""
 
 
 @dataclass(frozen=True)
@@ -299,12 +302,13 @@ def _read_path(given: str | os.PathLike[str], path: Path, limits: ImageLimits) -
         )
     try:
         stat = path.stat()
-    except (FileNotFoundError, ValueError) as exc:  # ValueError: a NUL byte in the path
-        raise InvalidImageError(
-            f"No such file: {_shorten(source)}.{_missing_hint(given)}",
-            source=_shorten(source),
-        ) from exc
-    except OSError as exc:  # ENAMETOOLONG, ELOOP, EACCES on a parent directory...
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        if isinstance(exc, ValueError) or exc.errno in _NOT_A_PATH:
+            raise InvalidImageError(
+                f"No such file: {_shorten(source)}.{_missing_hint(given)}",
+                source=_shorten(source),
+            ) from exc
+        # ELOOP, EACCES on a parent directory, EIO...
         raise InvalidImageError(
             f"Cannot access {_shorten(source)}: {exc.strerror or exc}.{_missing_hint(given)}",
             source=_shorten(source),
