@@ -182,6 +182,7 @@ def _what_azure_said(
     status: int, code: str | None, inner: str | None, message: str | None, body: bytes
 ) -> str:
     codes = "/".join(c for c in (code, inner) if c)
+    message = message.strip().rstrip(".") if message else None
     if message:
         return f"HTTP {status} {codes}: {message}" if codes else f"HTTP {status}: {message}"
     if codes:

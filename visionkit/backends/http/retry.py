@@ -75,6 +75,28 @@ class SystemClock:
         await asyncio.sleep(seconds)
 
 
+class ManualClock:
+    """A clock that moves only when slept on, and remembers every wait.
+
+    For tests of anything that retries or polls: no test ever really sleeps,
+    and the waits themselves can be asserted.
+    """
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.time = start
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.time
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.time += seconds
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """How hard to try: ``max_retries`` more attempts within ``max_retry_time_s`` seconds.
@@ -238,6 +260,7 @@ __all__ = [
     "RETRYABLE_ERRORS",
     "RETRYABLE_STATUSES",
     "Clock",
+    "ManualClock",
     "Retrier",
     "RetryPolicy",
     "SystemClock",
