@@ -10,7 +10,7 @@ import httpx
 import pytest
 from testing.conftest import PNG_BYTES
 
-from visionkit.testing import CassetteError, load_cassette, replay
+from visionkit.testing import CassetteError, bundled_cassette, load_cassette, replay
 
 KEY = {"Ocp-Apim-Subscription-Key": "sk-TEST-SECRET-123"}
 
@@ -160,3 +160,27 @@ def test_visionkit_record_env_switches_a_plain_replay_to_recording(
         client.get("/thumbnail")
     assert cassette.mode == "record"
     assert [p.name for p in cassette.written] == ["001-get-thumbnail.json"]
+
+
+def test_a_recording_that_captured_nothing_leaves_the_cassette_alone(tmp_path: Path) -> None:
+    path = tmp_path / "untouched"
+    path.mkdir()
+    (path / "001-get-a.json").write_text("{}")
+    with replay(path, mode="record") as cassette:
+        pass
+    assert cassette.written == []
+    assert [p.name for p in path.iterdir()] == ["001-get-a.json"]
+
+
+def test_bundled_cassettes_are_replayed_even_when_recording_is_switched_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("VISIONKIT_RECORD", "1")
+    with replay(bundled_cassette("azure/read-text")) as cassette:
+        assert httpx.post("https://h.example/vision/v3.2/read/analyze").status_code == 202
+    assert cassette.mode == "replay"
+    with (
+        pytest.raises(CassetteError, match="is a bundled cassette"),
+        replay(bundled_cassette("azure/read-text"), mode="record"),
+    ):
+        pass

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from testing.cassette_factories import exchange
 
-from visionkit.testing import load_cassette, write_cassette
+from visionkit.testing import bundled_cassette, load_cassette, write_cassette
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -52,10 +52,16 @@ def test_missing(vision_cassette):
 @pytest.mark.skipif("UPSTREAM" not in os.environ, reason="recording run only")
 def test_records(vision_cassette):
     assert httpx.get(os.environ["UPSTREAM"] + "/thumbnail").status_code == 200
+
+@pytest.mark.skipif("UPSTREAM" not in os.environ, reason="recording run only")
+@pytest.mark.vision_cassette("kept")
+def test_fails_while_recording(vision_cassette):
+    httpx.get(os.environ["UPSTREAM"] + "/thumbnail")
+    raise AssertionError("the test failed")
 """
 
 
-def _run_pytest(project: Path, **env: str) -> str:
+def _run_pytest(project: Path, *args: str, **env: str) -> str:
     (project / "tests").mkdir(parents=True, exist_ok=True)
     (project / "tests" / "test_inner.py").write_text(INNER_TESTS)
     environment = {**os.environ, "PYTHONPATH": str(REPO), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
@@ -63,7 +69,7 @@ def _run_pytest(project: Path, **env: str) -> str:
         environment.pop(name, None)
     environment.update(env)
     command = [sys.executable, "-m", "pytest", "-p", "visionkit.testing.pytest_plugin"]
-    command += ["-p", "no:cacheprovider", "-rA", "-W", "error", "tests"]
+    command += ["-p", "no:cacheprovider", "-rA", "-W", "error", *args, "tests"]
     proc = subprocess.run(
         command,
         cwd=project,
@@ -91,16 +97,31 @@ def test_the_fixture_finds_cassettes_by_test_name_and_marker(tmp_path: Path) -> 
     assert "body: recorded sha256 e3b0c44298fc... (0 bytes)" in output
     assert "ERROR tests/test_inner.py::test_missing - visionkit.testing.errors." in output
     assert "CassetteNotFoundError: No cassette at" in output
-    assert "SKIPPED" in output  # test_records: replay run
+    assert "SKIPPED" in output  # the recording tests, in a replay run
 
 
 def test_the_ini_option_moves_the_root_and_recording_happens_at_teardown(
     tmp_path: Path, upstream: str
 ) -> None:
+    """Also: a failed test keeps its old cassette, and bundled cassettes are only replayed."""
     (tmp_path / "pytest.ini").write_text("[pytest]\nvision_cassette_dir = recordings\n")
+    root = tmp_path / "recordings" / "test_inner"
+    kept = [exchange("GET", "/old", {"kept": True})]
+    write_cassette(root / "kept", kept)
 
-    output = _run_pytest(tmp_path, VISIONKIT_RECORD="1", UPSTREAM=upstream)
+    # Only tests whose requests go to the local upstream: the others would try the network.
+    output = _run_pytest(
+        tmp_path,
+        "-k",
+        "records or recording or bundled",
+        VISIONKIT_RECORD="1",
+        UPSTREAM=upstream,
+    )
 
     assert "PASSED tests/test_inner.py::test_records" in output, output
-    recorded = load_cassette(tmp_path / "recordings" / "test_inner" / "test_records")
+    recorded = load_cassette(root / "test_records")
     assert [str(interaction.request) for _, interaction in recorded] == ["GET /thumbnail"]
+    assert "FAILED tests/test_inner.py::test_fails_while_recording" in output, output
+    assert [interaction for _, interaction in load_cassette(root / "kept")] == kept
+    assert "PASSED tests/test_inner.py::test_bundled" in output, output
+    assert len(load_cassette(bundled_cassette("azure/read-text"))) == 3

@@ -20,7 +20,7 @@ Record with ``VISIONKIT_RECORD=1 pytest ...`` (``auto`` records only missing cas
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -63,10 +63,32 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "_"
 
 
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Remember whether the test body failed, for :func:`vision_cassette`'s teardown."""
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_FAILED] = report.failed
+    return report
+
+
 @pytest.fixture
 def vision_cassette(request: pytest.FixtureRequest) -> Iterator[Cassette]:
-    """The test's cassette, active for the whole test: replayed, or recorded at teardown."""
+    """The test's cassette, active for the whole test: replayed, or recorded at teardown.
+
+    A recording is saved only if the test passed: a fixture never sees the
+    test's exception, so the outcome comes from the report hook above.
+    """
     marker = request.node.get_closest_marker("vision_cassette")
     options = {k: v for k, v in (marker.kwargs if marker else {}).items() if k != "path"}
-    with replay(cassette_path(request), **options) as cassette:
+    cassette = replay(cassette_path(request), **options)
+    cassette.start()
+    try:
         yield cassette
+    finally:
+        cassette.close(succeeded=not request.node.stash.get(_CALL_FAILED, False))

@@ -106,8 +106,15 @@ class Recorder:
                 _active = None
 
     def save(self, directory: Path) -> list[Path]:
-        """Write what was recorded as the cassette at ``directory`` (replacing it)."""
+        """Write what was recorded as the cassette at ``directory`` (replacing it).
+
+        A session that captured nothing leaves the cassette alone: wiping a
+        recording because the code under test made no call (or every call
+        failed before an answer) would lose it for no gain.
+        """
         with self._lock:
+            if not self.interactions:
+                return []
             return write_cassette(directory, list(self.interactions))
 
     def _capture(

@@ -25,6 +25,7 @@ from typing import Literal, Self
 import httpx
 import respx
 
+from visionkit.testing.bundled import BUNDLED_ROOT
 from visionkit.testing.cassette import Interaction, RecordedRequest, load_cassette
 from visionkit.testing.errors import (
     CassetteError,
@@ -95,6 +96,7 @@ class Cassette:
         key_env: Sequence[str] = KEY_ENV,
     ) -> None:
         self.path = Path(path)
+        self._explicit_mode = mode
         self.requested_mode = resolve_mode(mode)
         self.strict = strict
         self.rules = rules
@@ -109,6 +111,19 @@ class Cassette:
     # -- context manager --------------------------------------------------------------
 
     def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close(succeeded=exc_type is None)
+
+    def start(self) -> None:
+        """Begin serving (or recording); what ``with`` does on entry."""
         self.mode = self._decide_mode()
         if self.mode == "replay":
             entries = load_cassette(self.path)
@@ -131,21 +146,22 @@ class Cassette:
             )
             self._recorder = Recorder(rules=rules)
             self._recorder.start()
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self, *, succeeded: bool = True) -> None:
+        """Stop serving or recording; what ``with`` does on exit.
+
+        Only a ``succeeded`` block saves a recording or re-raises a swallowed
+        mismatch: after a failure, the failure is the news. The pytest fixture
+        passes the test's outcome here, since a fixture's ``with`` block never
+        sees the test's exception.
+        """
         if self._player is not None:
             self._player.stop()
-            if exc_type is None:
+            if succeeded:
                 self._player.raise_swallowed()
         if self._recorder is not None:
             self._recorder.stop()
-            if exc_type is None:
+            if succeeded:
                 self.written = self._recorder.save(self.path)
 
     # -- inspection -------------------------------------------------------------------
@@ -175,6 +191,15 @@ class Cassette:
             self._player.assert_all_played()
 
     def _decide_mode(self) -> Literal["replay", "record"]:
+        if self.path.resolve().is_relative_to(BUNDLED_ROOT):
+            # Shipped cassettes come from build_bundled_cassettes.py: a suite-wide
+            # VISIONKIT_RECORD=1 must replay them, never overwrite them.
+            if self._explicit_mode == "record":
+                raise CassetteError(
+                    f"{self.path} is a bundled cassette; it is built from Azure's published "
+                    "examples by tests/testing/build_bundled_cassettes.py, not recorded."
+                )
+            return "replay"
         if self.requested_mode != "auto":
             return self.requested_mode
         if load_cassette(self.path):
