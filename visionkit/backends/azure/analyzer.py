@@ -1,9 +1,9 @@
-"""The ``azure`` backend: Azure Computer Vision (Image Analysis 3.2) behind one Analyzer.
+"""The ``azure`` backend: Azure Computer Vision (Image Analysis 3.2, or 4.0) behind one Analyzer.
 
-This module only wires the pure parts together: :mod:`.requests` says what to
-send, :mod:`.preflight` makes the image fit, :mod:`.mapping` and
-:mod:`.errors` read the answers, and :mod:`visionkit.backends.http` sends,
-retries and pools connections.
+This module only wires the pure parts together: :mod:`.requests` (3.2) and
+:mod:`.imageanalysis4` (4.0) say what to send, :mod:`.preflight` makes the
+image fit, :mod:`.mapping` and :mod:`.errors` read the answers, and
+:mod:`visionkit.backends.http` sends, retries and pools connections.
 
 Each operation is written once, as a generator (a "flow") that yields the
 requests to send and the waits to make, and receives the responses. Two
@@ -21,7 +21,7 @@ from typing import Any, ClassVar, TypeVar
 
 import httpx
 
-from visionkit.backends.azure import mapping
+from visionkit.backends.azure import imageanalysis4, mapping
 from visionkit.backends.azure.errors import (
     REQUEST_ID_HEADER,
     SERVICE,
@@ -31,6 +31,7 @@ from visionkit.backends.azure.errors import (
 from visionkit.backends.azure.options import AzureOptions
 from visionkit.backends.azure.preflight import (
     ANALYZE_LIMITS,
+    IMAGE_ANALYSIS_4_LIMITS,
     READ_LIMITS,
     Upload,
     UploadLimits,
@@ -51,9 +52,14 @@ from visionkit.backends.azure.requests import (
     read_result_request,
     thumbnail_request,
 )
-from visionkit.backends.base import Analyzer
+from visionkit.backends.base import Analyzer, FeaturesArg
 from visionkit.backends.http import Clock, HttpClients, Retrier, transport_error
-from visionkit.errors import BackendError, BackendTimeoutError, ConfigError
+from visionkit.errors import (
+    BackendError,
+    BackendTimeoutError,
+    ConfigError,
+    UnsupportedFeatureError,
+)
 from visionkit.features import Feature
 from visionkit.images import ImageInput, LoadedImage, is_url, load_image, load_image_async
 from visionkit.options import Secret, option_env
@@ -123,11 +129,10 @@ class AzureAnalyzer(Analyzer):
     ) -> None:
         super().__init__(options, **overrides)
         self._endpoint, self._key = _credentials(self.options)
-        if self.options.api != "v3.2":
-            raise ConfigError(
-                f"azure.api={self.options.api!r} is not available yet; use 'v3.2'.",
-                backend=self.name,
-            )
+        self._v4 = self.options.api == "4.0"
+        # 4.0 reads text in the same call, under the same limits, as everything else.
+        self._analyze_limits = IMAGE_ANALYSIS_4_LIMITS if self._v4 else ANALYZE_LIMITS
+        self._read_limits = IMAGE_ANALYSIS_4_LIMITS if self._v4 else READ_LIMITS
         self._clients = HttpClients(
             timeout=self.options.timeout_s,
             http_client=http_client,
@@ -138,14 +143,30 @@ class AzureAnalyzer(Analyzer):
 
     # -- Analyzer ------------------------------------------------------------------------
 
+    def resolve_features(self, features: FeaturesArg) -> frozenset[Feature]:
+        """As for every backend, narrowed to what Image Analysis 4.0 offers when ``api="4.0"``."""
+        wanted = super().resolve_features(features)
+        if not self._v4:
+            return wanted
+        if features is None:
+            return imageanalysis4.CAPABILITIES
+        missing = sorted(wanted - imageanalysis4.CAPABILITIES, key=lambda f: f.value)
+        if missing:
+            from visionkit.backends.registry import backends_supporting
+
+            raise UnsupportedFeatureError(
+                missing[0].value, f"{self.name} (api 4.0)", backends_supporting(missing[0])
+            )
+        return wanted
+
     def _analyze(self, image: ImageInput, features: frozenset[Feature]) -> AnalysisResult:
-        target = self._target(image, _limits_for(features))
+        target = self._target(image, self._limits_for(features))
         return self._run(self._analyze_flow(target, features))
 
     async def _analyze_async(
         self, image: ImageInput, features: frozenset[Feature]
     ) -> AnalysisResult:
-        target = await self._target_async(image, _limits_for(features))
+        target = await self._target_async(image, self._limits_for(features))
         return await self._run_async(self._analyze_flow(target, features))
 
     def close(self) -> None:
@@ -159,23 +180,23 @@ class AzureAnalyzer(Analyzer):
     def describe(self, image: ImageInput, max_candidates: int = 3) -> tuple[Caption, ...]:
         """Up to ``max_candidates`` captions, most confident first (Describe Image)."""
         _check_range("max_candidates", max_candidates, 1, 20)
-        target = self._target(image, (ANALYZE_LIMITS,))
+        target = self._target(image, (self._analyze_limits,))
         return self._run(self._describe_flow(target, max_candidates))
 
     async def describe_async(
         self, image: ImageInput, max_candidates: int = 3
     ) -> tuple[Caption, ...]:
         _check_range("max_candidates", max_candidates, 1, 20)
-        target = await self._target_async(image, (ANALYZE_LIMITS,))
+        target = await self._target_async(image, (self._analyze_limits,))
         return await self._run_async(self._describe_flow(target, max_candidates))
 
     def read_text(self, image: ImageInput) -> tuple[TextLine, ...]:
         """The text in the image, line by line with word polygons (Read, with polling)."""
-        target = self._target(image, (READ_LIMITS,))
+        target = self._target(image, (self._read_limits,))
         return self._run(self._text_flow(target))
 
     async def read_text_async(self, image: ImageInput) -> tuple[TextLine, ...]:
-        target = await self._target_async(image, (READ_LIMITS,))
+        target = await self._target_async(image, (self._read_limits,))
         return await self._run_async(self._text_flow(target))
 
     def thumbnail(
@@ -186,29 +207,31 @@ class AzureAnalyzer(Analyzer):
         ``smart_crop`` crops around the region of interest instead of the
         centre when the aspect ratio changes.
         """
-        _check_thumbnail_size(width, height)
-        target = self._target(image, (ANALYZE_LIMITS,))
+        self._check_thumbnail(width, height)
+        target = self._target(image, (self._analyze_limits,))
         return self._run(self._thumbnail_flow(target, width, height, smart_crop))
 
     async def thumbnail_async(
         self, image: ImageInput, width: int, height: int, smart_crop: bool = True
     ) -> bytes:
-        _check_thumbnail_size(width, height)
-        target = await self._target_async(image, (ANALYZE_LIMITS,))
+        self._check_thumbnail(width, height)
+        target = await self._target_async(image, (self._analyze_limits,))
         return await self._run_async(self._thumbnail_flow(target, width, height, smart_crop))
 
     def area_of_interest(self, image: ImageInput) -> BoundingBox:
         """The box around the image's main subject, in the caller's pixels."""
-        target = self._target(image, (ANALYZE_LIMITS,))
+        target = self._target(image, (self._analyze_limits,))
         return self._run(self._area_of_interest_flow(target))
 
     async def area_of_interest_async(self, image: ImageInput) -> BoundingBox:
-        target = await self._target_async(image, (ANALYZE_LIMITS,))
+        target = await self._target_async(image, (self._analyze_limits,))
         return await self._run_async(self._area_of_interest_flow(target))
 
     # -- flows: each operation once, for both drivers ------------------------------------
 
     def _analyze_flow(self, target: _Target, features: frozenset[Feature]) -> _Flow[AnalysisResult]:
+        if self._v4:
+            return (yield from self._analyze_v4_flow(target, features))
         raw: dict[str, Any] = {}
         result = AnalysisResult(backend=self.name)
         if needs_analyze(features, metadata_known=target.image is not None):
@@ -238,10 +261,37 @@ class AzureAnalyzer(Analyzer):
                 model_version=result.model_version or mapping.read_model_version(operation),
                 request_id=result.request_id or request_id,
             )
-        if target.image is not None:
-            # The caller's image, not the (possibly resized) upload Azure measured.
-            result = replace(result, metadata=target.image.metadata())
-        return _only(replace(result, raw=raw), features)
+        return _finish(result, raw, target, features)
+
+    def _analyze_v4_flow(
+        self, target: _Target, features: frozenset[Feature]
+    ) -> _Flow[AnalysisResult]:
+        raw: dict[str, Any] = {}
+        result = AnalysisResult(backend=self.name)
+        if self._needs_v4_call(features, metadata_known=target.image is not None):
+            body, request_id = yield from self._v4_call(target, features)
+            raw["analyze"] = body
+            result = imageanalysis4.analysis_result(body, request_id=request_id)
+            if target.image is not None:
+                result = to_caller_pixels(result, target.uploads[IMAGE_ANALYSIS_4_LIMITS])
+        return _finish(result, raw, target, features)
+
+    def _v4_call(
+        self,
+        target: _Target,
+        features: frozenset[Feature] = frozenset(),
+        extra_features: tuple[str, ...] = (),
+    ) -> _Flow[tuple[dict[str, Any], str | None]]:
+        request = imageanalysis4.analyze_request(
+            self._endpoint,
+            target.ref(IMAGE_ANALYSIS_4_LIMITS),
+            features,
+            extra_features=extra_features,
+            language=self.options.language,
+            model_version=self.options.model_version,
+        )
+        response = yield from self._call(request, "Analyze Image (4.0)", target)
+        return _json(response, "Analyze Image (4.0)"), response.headers.get(REQUEST_ID_HEADER)
 
     def _read_flow(self, target: _Target) -> _Flow[tuple[dict[str, Any], str | None]]:
         """Submit a Read operation, then poll it with growing waits until it ends."""
@@ -294,10 +344,18 @@ class AzureAnalyzer(Analyzer):
             interval = min(interval * 1.5, _MAX_POLL_INTERVAL_S)
 
     def _text_flow(self, target: _Target) -> _Flow[tuple[TextLine, ...]]:
-        body, _ = yield from self._read_flow(target)
-        return self._caller_lines(mapping.text_lines(mapping.parse_read(body)), target)
+        if self._v4:
+            body, _ = yield from self._v4_call(target, frozenset({Feature.TEXT}))
+            lines = imageanalysis4.text_lines(body) or ()
+        else:
+            body, _ = yield from self._read_flow(target)
+            lines = mapping.text_lines(mapping.parse_read(body))
+        return self._caller_lines(lines, target)
 
     def _describe_flow(self, target: _Target, max_candidates: int) -> _Flow[tuple[Caption, ...]]:
+        if self._v4:  # 4.0 gives one caption, whatever max_candidates says
+            body, _ = yield from self._v4_call(target, frozenset({Feature.CAPTION}))
+            return imageanalysis4.captions(body) or ()
         request = describe_request(
             self._endpoint,
             target.ref(ANALYZE_LIMITS),
@@ -333,22 +391,28 @@ class AzureAnalyzer(Analyzer):
         return response.content
 
     def _area_of_interest_flow(self, target: _Target) -> _Flow[BoundingBox]:
-        request = area_of_interest_request(
-            self._endpoint, target.ref(ANALYZE_LIMITS), model_version=self.options.model_version
-        )
-        response = yield from self._call(request, "Get Area of Interest", target)
-        area = mapping.parse_area_of_interest(_json(response, "Get Area of Interest"))
-        box = mapping.bounding_rect(area.area_of_interest)
+        if self._v4:
+            body, request_id = yield from self._v4_call(
+                target, extra_features=(imageanalysis4.SMART_CROPS,)
+            )
+            box = imageanalysis4.smart_crop(body)
+        else:
+            request = area_of_interest_request(
+                self._endpoint, target.ref(ANALYZE_LIMITS), model_version=self.options.model_version
+            )
+            response = yield from self._call(request, "Get Area of Interest", target)
+            request_id = response.headers.get(REQUEST_ID_HEADER)
+            area = mapping.parse_area_of_interest(_json(response, "Get Area of Interest"))
+            box = mapping.bounding_rect(area.area_of_interest)
         if box is None:
             raise BackendError(
-                f"{SERVICE} answered Get Area of Interest without an areaOfInterest box.",
+                f"{SERVICE} answered without an area of interest.",
                 backend=self.name,
-                status=response.status_code,
-                request_id=response.headers.get(REQUEST_ID_HEADER),
+                request_id=request_id,
             )
         if target.image is None:
             return box
-        upload = target.uploads[ANALYZE_LIMITS]
+        upload = target.uploads[self._analyze_limits]
         return BoundingBox.from_xyxy(
             box.x * upload.scale_x,
             box.y * upload.scale_y,
@@ -376,7 +440,7 @@ class AzureAnalyzer(Analyzer):
     def _caller_lines(self, lines: tuple[TextLine, ...], target: _Target) -> tuple[TextLine, ...]:
         if target.image is None:
             return lines
-        return lines_to_caller_pixels(lines, target.uploads[READ_LIMITS])
+        return lines_to_caller_pixels(lines, target.uploads[self._read_limits])
 
     # -- drivers -------------------------------------------------------------------------
 
@@ -431,6 +495,34 @@ class AzureAnalyzer(Analyzer):
 
     # -- image preparation ---------------------------------------------------------------
 
+    def _limits_for(self, features: frozenset[Feature]) -> tuple[UploadLimits, ...]:
+        """Which uploads a local image needs: one per service operation that will be called."""
+        if self._v4:
+            needed = self._needs_v4_call(features, metadata_known=True)
+            return (IMAGE_ANALYSIS_4_LIMITS,) if needed else ()
+        limits = []
+        if needs_analyze(features, metadata_known=True):
+            limits.append(ANALYZE_LIMITS)
+        if Feature.TEXT in features:
+            limits.append(READ_LIMITS)
+        return tuple(limits)
+
+    @staticmethod
+    def _needs_v4_call(features: frozenset[Feature], *, metadata_known: bool) -> bool:
+        if features & imageanalysis4.FEATURES.keys():
+            return True
+        return Feature.METADATA in features and not metadata_known
+
+    def _check_thumbnail(self, width: int, height: int) -> None:
+        if self._v4:
+            raise ConfigError(
+                "thumbnail() needs api='v3.2': Image Analysis 4.0 has no thumbnail operation. "
+                "Use area_of_interest() and crop the image yourself.",
+                backend=self.name,
+            )
+        _check_range("width", width, 1, _THUMBNAIL_MAX_SIDE)
+        _check_range("height", height, 1, _THUMBNAIL_MAX_SIDE)
+
     def _target(self, image: ImageInput, limits: Collection[UploadLimits]) -> _Target:
         if is_url(image):
             return _Target(url=str(image))
@@ -469,16 +561,6 @@ def _credentials(options: AzureOptions) -> tuple[str, Secret]:
     )
 
 
-def _limits_for(features: frozenset[Feature]) -> tuple[UploadLimits, ...]:
-    """Which uploads a local image needs: Analyze Image's, Read's, or both."""
-    limits = []
-    if needs_analyze(features, metadata_known=True):
-        limits.append(ANALYZE_LIMITS)
-    if Feature.TEXT in features:
-        limits.append(READ_LIMITS)
-    return tuple(limits)
-
-
 def _field(feature: Feature) -> str:
     # The result attribute is plural for the one feature whose name is singular.
     return "captions" if feature is Feature.CAPTION else feature.value
@@ -494,6 +576,16 @@ def _only(result: AnalysisResult, features: frozenset[Feature]) -> AnalysisResul
     return replace(result, **unrequested)
 
 
+def _finish(
+    result: AnalysisResult, raw: dict[str, Any], target: _Target, features: frozenset[Feature]
+) -> AnalysisResult:
+    """The final touches every analysis gets, whichever API answered it."""
+    if target.image is not None:
+        # The caller's image, not the (possibly resized) upload Azure measured.
+        result = replace(result, metadata=target.image.metadata())
+    return _only(replace(result, raw=raw), features)
+
+
 def _json(response: httpx.Response, operation: str) -> dict[str, Any]:
     return decode_json(
         response.status_code, response.content, response.headers, operation=operation
@@ -503,11 +595,6 @@ def _json(response: httpx.Response, operation: str) -> dict[str, Any]:
 def _check_range(name: str, value: int, low: int, high: int) -> None:
     if not low <= value <= high:
         raise ValueError(f"{name} must be between {low} and {high}, got {value}")
-
-
-def _check_thumbnail_size(width: int, height: int) -> None:
-    _check_range("width", width, 1, _THUMBNAIL_MAX_SIDE)
-    _check_range("height", height, 1, _THUMBNAIL_MAX_SIDE)
 
 
 __all__ = ["AzureAnalyzer"]

@@ -1,11 +1,12 @@
 """Fit an image into what the service accepts before a billed call, and map boxes back.
 
-Azure refuses, and still bills the attempt against the rate limit, images
-outside its documented input limits (Analyze Image 3.2: JPEG, PNG, GIF or BMP,
-under 4 MB, 50 to 16,000 pixels per side; Read 3.2: JPEG, PNG, BMP or TIFF,
-50 to 10,000 pixels). Checking here turns a round trip and a cryptic 400 into
-an immediate :class:`~visionkit.errors.InvalidImageError` naming the limit,
-or, with ``resize_to_fit`` (the default), into an upload that fits:
+Azure refuses an image outside its documented input limits only after the
+upload and a round trip that counts against the rate limit (Analyze Image
+3.2: JPEG, PNG, GIF or BMP, under 4 MB, 50 to 16,000 pixels per side; Read
+3.2: JPEG, PNG, BMP or TIFF, 50 to 10,000 pixels; Image Analysis 4.0: WEBP
+and ICO too, under 20 MB). Checking here turns that into an immediate
+:class:`~visionkit.errors.InvalidImageError` naming the limit, or, with
+``resize_to_fit`` (the default), into an upload that fits:
 
 * the original bytes are sent untouched when they already fit, so the
   common case costs nothing and loses nothing;
@@ -62,6 +63,13 @@ ANALYZE_LIMITS = UploadLimits(
     "Azure Image Analysis 3.2",
     formats=("JPEG", "PNG", "GIF", "BMP"),
     max_bytes=4 * 2**20,
+    min_side=50,
+    max_side=16_000,
+)
+IMAGE_ANALYSIS_4_LIMITS = UploadLimits(
+    "Azure Image Analysis 4.0",
+    formats=("JPEG", "PNG", "GIF", "BMP", "WEBP", "ICO", "TIFF"),
+    max_bytes=20 * 2**20,
     min_side=50,
     max_side=16_000,
 )
@@ -276,6 +284,7 @@ def _each(items: tuple[_T, ...] | None, fn: Callable[[_T], _T]) -> tuple[_T, ...
 
 __all__ = [
     "ANALYZE_LIMITS",
+    "IMAGE_ANALYSIS_4_LIMITS",
     "READ_LIMITS",
     "Upload",
     "UploadLimits",
