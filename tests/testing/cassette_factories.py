@@ -9,6 +9,9 @@ import httpx
 
 from visionkit.testing.cassette import Interaction, RecordedRequest, RecordedResponse
 
+PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02"
+"""The first bytes of a PNG: a binary body that is not valid UTF-8."""
+
 
 def exchange(
     method: str,

@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from testing.cassette_factories import PNG_BYTES
 
 from visionkit.testing.cassette import Interaction, write_cassette
-
-PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02"
 
 
 class FakeAzure(BaseHTTPRequestHandler):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from testing.conftest import PNG_BYTES
+from testing.cassette_factories import PNG_BYTES
 
 from visionkit.testing import CassetteError, bundled_cassette, load_cassette, replay
 

@@ -51,7 +51,7 @@ async def test_async_client_created_inside_the_block_is_served(make_cassette: Ma
     assert response.json() == {"models": []}
 
 
-def test_no_request_reaches_the_network_after_the_block(make_cassette: MakeCassette) -> None:
+def test_interception_ends_with_the_block(make_cassette: MakeCassette) -> None:
     """respx is unpatched on exit: later requests go to the real transport (here: refused)."""
     path = make_cassette(exchange("GET", "/a", {"ok": True}))
     with replay(path):
