@@ -5,17 +5,17 @@ This module only wires the pure parts together: :mod:`.requests` (3.2) and
 image fit, :mod:`.mapping` and :mod:`.errors` read the answers, and
 :mod:`visionkit.backends.http` sends, retries and pools connections.
 
-Each operation is written once, as a generator (a "flow") that yields the
-requests to send and the waits to make, and receives the responses. Two
-ten-line drivers run a flow, one with the sync client and the other with the
-async client, so the OCR polling loop, the merge of Analyze and Read, and
-every error path exist once and behave the same in both worlds.
+Each operation is written once, as a flow (:mod:`visionkit.backends.http.flow`):
+a generator that yields the requests to send and the waits to make, and
+receives the responses. It runs with the sync client or the async one, so the
+OCR polling loop, the merge of Analyze and Read, and every error path exist
+once and behave the same in both worlds.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Generator
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, TypeVar
 
@@ -53,7 +53,16 @@ from visionkit.backends.azure.requests import (
     thumbnail_request,
 )
 from visionkit.backends.base import Analyzer, FeaturesArg
-from visionkit.backends.http import Clock, HttpClients, Retrier, transport_error
+from visionkit.backends.http import (
+    Clock,
+    Flow,
+    HttpClients,
+    Retrier,
+    Wait,
+    run_flow,
+    run_flow_async,
+    transport_error,
+)
 from visionkit.errors import (
     BackendError,
     BackendTimeoutError,
@@ -71,15 +80,7 @@ _MAX_POLL_INTERVAL_S = 5.0
 _THUMBNAIL_MAX_SIDE = 1024
 
 
-@dataclass(frozen=True, slots=True)
-class _Wait:
-    """A flow step: pause this long (on the analyzer's clock) before going on."""
-
-    seconds: float
-
-
-_Step = AzureRequest | _Wait
-_Flow = Generator[_Step, httpx.Response | None, _T]
+_Flow = Flow[AzureRequest, _T]
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,7 @@ class AzureAnalyzer(Analyzer):
         if needs_analyze(features, metadata_known=target.image is not None):
             request = analyze_request(
                 self._endpoint,
-                target.ref(ANALYZE_LIMITS),
+                target.ref(self._analyze_limits),
                 features,
                 language=self.options.language,
                 model_version=self.options.model_version,
@@ -250,7 +251,7 @@ class AzureAnalyzer(Analyzer):
                 request_id=response.headers.get(REQUEST_ID_HEADER),
             )
             if target.image is not None:
-                result = to_caller_pixels(result, target.uploads[ANALYZE_LIMITS])
+                result = to_caller_pixels(result, target.uploads[self._analyze_limits])
         if Feature.TEXT in features:
             body, request_id = yield from self._read_flow(target)
             raw["read"] = body
@@ -273,7 +274,7 @@ class AzureAnalyzer(Analyzer):
             raw["analyze"] = body
             result = imageanalysis4.analysis_result(body, request_id=request_id)
             if target.image is not None:
-                result = to_caller_pixels(result, target.uploads[IMAGE_ANALYSIS_4_LIMITS])
+                result = to_caller_pixels(result, target.uploads[self._analyze_limits])
         return _finish(result, raw, target, features)
 
     def _v4_call(
@@ -284,7 +285,7 @@ class AzureAnalyzer(Analyzer):
     ) -> _Flow[tuple[dict[str, Any], str | None]]:
         request = imageanalysis4.analyze_request(
             self._endpoint,
-            target.ref(IMAGE_ANALYSIS_4_LIMITS),
+            target.ref(self._analyze_limits),
             features,
             extra_features=extra_features,
             language=self.options.language,
@@ -297,7 +298,7 @@ class AzureAnalyzer(Analyzer):
         """Submit a Read operation, then poll it with growing waits until it ends."""
         request = read_request(
             self._endpoint,
-            target.ref(READ_LIMITS),
+            target.ref(self._read_limits),
             language=self.options.language,
             model_version=self.options.model_version,
         )
@@ -317,7 +318,7 @@ class AzureAnalyzer(Analyzer):
         deadline = clock.now() + self.options.read_max_wait_s
         interval = self.options.read_poll_interval_s
         while True:
-            yield _Wait(max(min(interval, deadline - clock.now()), 0.0))
+            yield Wait(max(min(interval, deadline - clock.now()), 0.0))
             response = yield from self._call(poll, "Get Read Result", target)
             body = _json(response, "Get Read Result")
             status = mapping.read_status(mapping.parse_read(body))
@@ -358,7 +359,7 @@ class AzureAnalyzer(Analyzer):
             return imageanalysis4.captions(body) or ()
         request = describe_request(
             self._endpoint,
-            target.ref(ANALYZE_LIMITS),
+            target.ref(self._analyze_limits),
             max_candidates=max_candidates,
             language=self.options.language,
             model_version=self.options.model_version,
@@ -373,7 +374,7 @@ class AzureAnalyzer(Analyzer):
     ) -> _Flow[bytes]:
         request = thumbnail_request(
             self._endpoint,
-            target.ref(ANALYZE_LIMITS),
+            target.ref(self._analyze_limits),
             width=width,
             height=height,
             smart_crop=smart_crop,
@@ -398,7 +399,9 @@ class AzureAnalyzer(Analyzer):
             box = imageanalysis4.smart_crop(body)
         else:
             request = area_of_interest_request(
-                self._endpoint, target.ref(ANALYZE_LIMITS), model_version=self.options.model_version
+                self._endpoint,
+                target.ref(self._analyze_limits),
+                model_version=self.options.model_version,
             )
             response = yield from self._call(request, "Get Area of Interest", target)
             request_id = response.headers.get(REQUEST_ID_HEADER)
@@ -445,30 +448,10 @@ class AzureAnalyzer(Analyzer):
     # -- drivers -------------------------------------------------------------------------
 
     def _run(self, flow: _Flow[_T]) -> _T:
-        reply: httpx.Response | None = None
-        while True:
-            try:
-                step = flow.send(reply)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            if isinstance(step, _Wait):
-                self._retrier.clock.sleep(step.seconds)
-                reply = None
-            else:
-                reply = self._send(step)
+        return run_flow(flow, self._send, self._retrier.clock)
 
     async def _run_async(self, flow: _Flow[_T]) -> _T:
-        reply: httpx.Response | None = None
-        while True:
-            try:
-                step = flow.send(reply)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            if isinstance(step, _Wait):
-                await self._retrier.clock.asleep(step.seconds)
-                reply = None
-            else:
-                reply = await self._send_async(step)
+        return await run_flow_async(flow, self._send_async, self._retrier.clock)
 
     def _send(self, step: AzureRequest) -> httpx.Response:
         client = self._clients.sync

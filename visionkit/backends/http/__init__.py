@@ -1,12 +1,14 @@
 """HTTP plumbing shared by every cloud backend: pooled clients, one retry loop, error wording.
 
 Nothing here knows a vendor. A backend builds its requests and maps its
-answers (see :mod:`visionkit.backends.azure`); sending them, retrying them and
-explaining a dead connection happen here, the same way for all of them.
+answers (see :mod:`visionkit.backends.azure`); sending them, retrying them,
+running multi-request operations sync or async (:mod:`.flow`) and explaining
+a dead connection happen here, the same way for all of them.
 """
 
 from visionkit.backends.http.clients import HttpClients
 from visionkit.backends.http.errors import transport_error
+from visionkit.backends.http.flow import Flow, Wait, run_flow, run_flow_async
 from visionkit.backends.http.retry import (
     RETRYABLE_ERRORS,
     RETRYABLE_STATUSES,
@@ -22,11 +24,15 @@ __all__ = [
     "RETRYABLE_ERRORS",
     "RETRYABLE_STATUSES",
     "Clock",
+    "Flow",
     "HttpClients",
     "ManualClock",
     "Retrier",
     "RetryPolicy",
     "SystemClock",
+    "Wait",
     "parse_retry_after",
+    "run_flow",
+    "run_flow_async",
     "transport_error",
 ]
