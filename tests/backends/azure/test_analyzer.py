@@ -432,9 +432,22 @@ class TestConfiguration:
         with pytest.raises(ConfigError, match="https:// URL"):
             AzureOptions(endpoint=endpoint)
 
-    def test_negative_settings_are_refused(self):
-        with pytest.raises(ConfigError, match="max_retries"):
-            AzureAnalyzer(endpoint=ENDPOINT, key=KEY, max_retries=-1)
+    @pytest.mark.parametrize(
+        ("setting", "value"),
+        [("max_retries", -1), ("timeout_s", 0), ("read_max_wait_s", -1), ("backoff_max_s", -2)],
+    )
+    def test_impossible_settings_are_refused(self, setting, value):
+        with pytest.raises(ConfigError, match=f"azure.{setting}"):
+            AzureAnalyzer(endpoint=ENDPOINT, key=KEY, **{setting: value})
+
+    def test_settings_reach_the_retry_policy_and_the_clients(self):
+        azure = AzureAnalyzer(
+            endpoint=ENDPOINT, key=KEY, timeout_s=7, max_retries=5, backoff_max_s=2
+        )
+        policy = azure.options.retry_policy()
+        assert (policy.max_retries, policy.backoff_max_s) == (5, 2)
+        assert azure._clients.sync.timeout.read == 7
+        azure.close()
 
     def test_env_vars_through_the_front_door(self, monkeypatch, respx_mock, tmp_path):
         from visionkit.api import close_analyzers, get_analyzer

@@ -79,8 +79,12 @@ class AzureOptions:
                     f"https://<resource>.cognitiveservices.azure.com/, got {self.endpoint!r}.",
                     backend="azure",
                 )
+        if self.timeout_s <= 0:
+            raise ConfigError(
+                f"azure.timeout_s must be a positive number of seconds, got {self.timeout_s}.",
+                backend="azure",
+            )
         for name in (
-            "timeout_s",
             "max_retry_time_s",
             "backoff_base_s",
             "backoff_max_s",
