@@ -158,6 +158,25 @@ class TestAnalyzeResults:
         assert result.model_version == "2021-04-12"
         assert set(result.raw) == {"read"}
 
+    def test_text_and_metadata_of_a_url_cost_only_the_read_call(self, analyzer, respx_mock):
+        respx_mock.post(READ).mock(return_value=read_submitted())
+        respx_mock.get(OPERATION_URL).mock(return_value=read_succeeded())
+        result = analyzer.analyze(URL, [F.TEXT, F.METADATA])
+        assert [call.request.url.path for call in respx_mock.calls] == [
+            "/vision/v3.2/read/analyze",
+            f"/vision/v3.2/read/analyzeResults/{OPERATION_URL.rsplit('/', 1)[1]}",
+        ]
+        assert (result.metadata.width, result.metadata.height) == (600, 400)
+
+    def test_metadata_alone_of_a_url_asks_analyze_with_the_service_default(
+        self, analyzer, respx_mock
+    ):
+        route = respx_mock.post(ANALYZE).mock(return_value=_full_answer())
+        result = analyzer.analyze(URL, [F.METADATA])
+        assert "visualFeatures" not in route.calls.last.request.url.params
+        assert (result.metadata.width, result.metadata.format) == (1500, "JPEG")
+        assert result.categories is None
+
 
 class TestReadPolling:
     def test_polls_with_growing_waits_until_succeeded(self, analyzer, respx_mock, clock):

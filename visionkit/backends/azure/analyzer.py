@@ -235,7 +235,9 @@ class AzureAnalyzer(Analyzer):
             return (yield from self._analyze_v4_flow(target, features))
         raw: dict[str, Any] = {}
         result = AnalysisResult(backend=self.name)
-        if needs_analyze(features, metadata_known=target.image is not None):
+        # Metadata comes free with a local image, or with Read's page size.
+        metadata_known = target.image is not None or Feature.TEXT in features
+        if needs_analyze(features, metadata_known=metadata_known):
             request = analyze_request(
                 self._endpoint,
                 target.ref(self._analyze_limits),
@@ -259,6 +261,7 @@ class AzureAnalyzer(Analyzer):
             result = replace(
                 result,
                 text=self._caller_lines(mapping.text_lines(operation), target),
+                metadata=result.metadata or mapping.read_metadata(operation),
                 model_version=result.model_version or mapping.read_model_version(operation),
                 request_id=result.request_id or request_id,
             )

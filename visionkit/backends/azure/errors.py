@@ -12,7 +12,7 @@ The class is chosen from the status first and the code second:
 
 * 401/403 -> :class:`AuthenticationError`
 * 429 -> :class:`RateLimitError` (reached only after the retries ran out)
-* 400 with an image code -> :class:`InvalidImageError`
+* 4xx with an image code -> :class:`InvalidImageError`
 * code ``Timeout`` -> :class:`BackendTimeoutError`
 * 5xx -> :class:`BackendUnavailableError`
 * any other 4xx -> :class:`BackendError`
@@ -123,7 +123,7 @@ def error_from_response(
             retry_after=retry_after,
             **common,
         )
-    if status == 400 and code in IMAGE_ERROR_CODES:
+    if 400 <= status < 500 and code in IMAGE_ERROR_CODES:
         return InvalidImageError(
             f"{SERVICE} could not use the image{where}: {said}. Azure takes JPEG, PNG, GIF "
             f"or BMP under 4 MB, 50 to 16,000 pixels per side; an image URL must be publicly "

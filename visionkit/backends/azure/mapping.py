@@ -306,6 +306,22 @@ def text_lines(operation: sdk.ReadOperationResult) -> tuple[TextLine, ...]:
     )
 
 
+def read_metadata(operation: sdk.ReadOperationResult) -> ImageMetadata | None:
+    """The image's size as Read measured it (first page, in pixels), format unknown.
+
+    Lets a URL image's metadata come with its text instead of costing an
+    Analyze Image call.
+    """
+    result = operation.analyze_result
+    pages = result.read_results if result is not None else None
+    if not pages:
+        return None
+    unit = getattr(pages[0].unit, "value", pages[0].unit)
+    if str(unit).lower() != "pixel" or pages[0].width is None or pages[0].height is None:
+        return None
+    return ImageMetadata(round(pages[0].width), round(pages[0].height))
+
+
 def read_model_version(operation: sdk.ReadOperationResult) -> str | None:
     result = operation.analyze_result
     if result is None:
@@ -365,6 +381,7 @@ __all__ = [
     "parse_area_of_interest",
     "parse_description",
     "parse_read",
+    "read_metadata",
     "read_model_version",
     "read_status",
     "text_lines",
