@@ -81,6 +81,11 @@ def test_authentication_message_says_what_to_check():
     assert "Access denied" in text
 
 
+def test_a_code_that_repeats_the_status_or_itself_is_said_once():
+    assert "HTTP 401: Access denied" in str(_map("401-invalid-key"))
+    assert "HTTP 500 InternalServerError: An internal" in str(_map("500-internal"))
+
+
 def test_not_found_points_at_the_endpoint():
     assert "AZURE_VISION_ENDPOINT" in str(_map("404-resource-not-found"))
 

@@ -109,8 +109,8 @@ def error_from_response(
         return AuthenticationError(
             f"{SERVICE} rejected the credentials for {operation}: {said}. Check that "
             f"AZURE_VISION_KEY and AZURE_VISION_ENDPOINT come from the same Computer Vision "
-            f"resource (Keys and Endpoint page in the Azure portal) and that the key was not "
-            f"regenerated.",
+            f"resource (Keys and Endpoint page in the Azure portal), that the key was not "
+            f"regenerated, and that the resource's quota is not used up.",
             **common,
         )
     if status == 429:
@@ -181,7 +181,8 @@ def _parse_error_body(body: bytes) -> tuple[str | None, str | None, str | None, 
 def _what_azure_said(
     status: int, code: str | None, inner: str | None, message: str | None, body: bytes
 ) -> str:
-    codes = "/".join(c for c in (code, inner) if c)
+    # The gateway repeats the status as the code ("401"); say each thing once.
+    codes = "/".join(dict.fromkeys(c for c in (code, inner) if c and c != str(status)))
     message = message.strip().rstrip(".") if message else None
     if message:
         return f"HTTP {status} {codes}: {message}" if codes else f"HTTP {status}: {message}"
