@@ -70,7 +70,9 @@ class HttpClients:
     def close(self) -> None:
         """Close the sync client if it is ours; the async one needs :meth:`aclose`."""
         with self._lock:
-            client, self._sync = (self._sync, None) if self._owns_sync else (None, self._sync)
+            client = self._sync if self._owns_sync else None
+            if client is not None:
+                self._sync = None  # a later request builds a fresh one
         if client is not None:
             client.close()
 
@@ -78,7 +80,9 @@ class HttpClients:
         """Close every client this object created."""
         self.close()
         with self._lock:
-            client, self._async = (self._async, None) if self._owns_async else (None, self._async)
+            client = self._async if self._owns_async else None
+            if client is not None:
+                self._async = None
         if client is not None:
             await client.aclose()
 
