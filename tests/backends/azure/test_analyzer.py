@@ -148,6 +148,20 @@ class TestAnalyzeResults:
         assert (result.metadata.width, result.metadata.height) == (40, 25)
         assert_invariants(result, {F.OBJECTS, F.METADATA}, size=(40, 25))
 
+    def test_each_call_gets_the_upload_its_operation_accepts(self, analyzer, respx_mock, tmp_path):
+        from PIL import Image
+
+        gif = tmp_path / "satya.gif"
+        with Image.open(IMAGES / "satya.jpg") as img:
+            img.save(gif)  # Analyze Image takes GIF; Read does not
+        analyze = respx_mock.post(ANALYZE).mock(return_value=_full_answer())
+        read = respx_mock.post(READ).mock(return_value=read_submitted())
+        respx_mock.get(OPERATION_URL).mock(return_value=read_succeeded())
+        analyzer.analyze(gif, [F.TAGS, F.TEXT])
+        assert analyze.calls.last.request.content == gif.read_bytes()
+        with Image.open(io.BytesIO(read.calls.last.request.content)) as sent:
+            assert (sent.format, sent.size) == ("PNG", (512, 288))
+
     def test_text_only_makes_no_analyze_call(self, analyzer, respx_mock, satya_jpg):
         submit = respx_mock.post(READ).mock(return_value=read_submitted())
         respx_mock.get(OPERATION_URL).mock(return_value=read_succeeded())
