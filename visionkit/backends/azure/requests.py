@@ -1,9 +1,9 @@
 """Pure builders: what to send to Azure for a set of features and one image.
 
 Nothing here does I/O or holds the key, so every request visionkit can make is
-testable as a value, and the cassette recorder sees exactly what the analyzer
-sends. The key is attached by the analyzer at the last moment
-(:func:`auth_headers`), so an :class:`AzureRequest` can be logged or printed.
+testable as a value. The key is attached by the analyzer at the last moment
+(:func:`auth_headers`, the one place it is revealed), so an
+:class:`AzureRequest` can be logged or printed safely.
 
 An image travels in one of two ways: a URL string, which Azure downloads
 itself (JSON body ``{"url": ...}``; visionkit never downloads it), or encoded
