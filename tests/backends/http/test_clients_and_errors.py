@@ -25,6 +25,21 @@ class TestHttpClients:
         assert response.text == "/async"
         await clients.aclose()
 
+    def test_each_event_loop_gets_its_own_async_client(self):
+        import asyncio
+
+        clients = HttpClients(timeout=5, transport=httpx.MockTransport(_ok))
+
+        async def use() -> httpx.AsyncClient:
+            client = clients.asynchronous
+            assert (await client.get("https://x.test/a")).text == "/a"
+            assert clients.asynchronous is client  # reused within one loop
+            return client
+
+        first = asyncio.run(use())
+        second = asyncio.run(use())
+        assert first is not second
+
     def test_close_rebuilds_lazily_and_is_idempotent(self):
         clients = HttpClients(timeout=5, transport=httpx.MockTransport(_ok))
         first = clients.sync

@@ -11,6 +11,7 @@ closed here.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import httpx
@@ -39,6 +40,7 @@ class HttpClients:
         self._async = async_http_client
         self._owns_sync = http_client is None
         self._owns_async = async_http_client is None
+        self._async_loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
 
     @property
@@ -55,8 +57,18 @@ class HttpClients:
 
     @property
     def asynchronous(self) -> httpx.AsyncClient:
+        """The async client for the running event loop.
+
+        An owned client is rebuilt when the loop changes: its pooled
+        connections belong to the loop that opened them, and a script that
+        calls ``asyncio.run`` twice must not reuse connections of a closed loop.
+        The old client is dropped, not closed: closing it needs the loop it
+        belonged to.
+        """
+        loop = _running_loop()
         with self._lock:
-            if self._async is None:
+            stale = self._owns_async and self._async_loop is not loop
+            if self._async is None or stale:
                 transport = self._transport
                 self._async = httpx.AsyncClient(
                     timeout=self._timeout,
@@ -65,6 +77,7 @@ class HttpClients:
                         transport if isinstance(transport, httpx.AsyncBaseTransport) else None
                     ),
                 )
+                self._async_loop = loop
             return self._async
 
     def close(self) -> None:
@@ -85,6 +98,13 @@ class HttpClients:
                 self._async = None
         if client is not None:
             await client.aclose()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 __all__ = ["HttpClients"]
