@@ -44,9 +44,9 @@ def test_from_dict_rejects_unknown_keys_and_schema():
         AnalysisResult.from_dict({"schema": "visionkit.result/99", "backend": "x"})
 
 
-def test_raw_is_left_out_of_equality_and_hash():
-    a = AnalysisResult(backend="x", tags=(Tag("cat", 0.5),), raw={"a": 1})
-    b = AnalysisResult(backend="x", tags=(Tag("cat", 0.5),), raw={"b": 2})
+def test_raw_and_timing_are_left_out_of_equality_and_hash():
+    a = AnalysisResult(backend="x", tags=(Tag("cat", 0.5),), raw={"a": 1}, elapsed_s=0.1)
+    b = AnalysisResult(backend="x", tags=(Tag("cat", 0.5),), raw={"b": 2}, elapsed_s=2.0)
     assert a == b
     assert hash(a) == hash(b)
 

@@ -370,8 +370,12 @@ class AnalysisResult:
     """Everything one backend said about one image.
 
     ``raw`` keeps the backend's own response (JSON-compatible) so nothing a
-    vendor returns is ever out of reach; it is left out of equality and hashing
-    so that results from a replayed and a live call compare equal.
+    vendor returns is ever out of reach. ``raw`` and ``elapsed_s`` are left out
+    of equality and hashing: two analyses that found the same things are equal
+    however long each took and however the vendor formatted its answer.
+    ``fallback_reason`` is set only when a fallback backend answered because
+    the configured one could not (``docs/fallback.md``); ``backend`` names who
+    answered.
     """
 
     backend: str
@@ -391,6 +395,7 @@ class AnalysisResult:
     landmarks: tuple[Landmark, ...] | None = None
     request_id: str | None = None
     elapsed_s: float | None = None
+    fallback_reason: str | None = None
     raw: Any = field(default=None, compare=False, repr=False)
 
     # -- conveniences -----------------------------------------------------------------
@@ -534,7 +539,7 @@ def _hints(tp: type) -> dict[str, Any]:
 
 def iter_feature_fields() -> Iterator[str]:
     """Names of the result fields that hold a feature's answer (for tables and reports)."""
-    skip = {"backend", "model_version", "request_id", "elapsed_s", "raw"}
+    skip = {"backend", "model_version", "request_id", "elapsed_s", "fallback_reason", "raw"}
     return (f.name for f in fields(AnalysisResult) if f.name not in skip)
 
 
