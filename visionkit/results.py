@@ -394,7 +394,7 @@ class AnalysisResult:
     celebrities: tuple[Celebrity, ...] | None = None
     landmarks: tuple[Landmark, ...] | None = None
     request_id: str | None = None
-    elapsed_s: float | None = None
+    elapsed_s: float | None = field(default=None, compare=False)
     fallback_reason: str | None = None
     raw: Any = field(default=None, compare=False, repr=False)
 
