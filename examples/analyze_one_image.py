@@ -14,7 +14,9 @@ from visionkit import Feature, VisionKitError, analyze
 
 
 def main() -> int:
-    image = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "images" / "chelsea.png"
+    image = (
+        Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "images" / "chelsea.png"
+    )
     try:
         result = analyze(image)
     except VisionKitError as exc:  # every deliberate visionkit error says what to do next

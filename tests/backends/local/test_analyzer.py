@@ -81,7 +81,7 @@ def test_async_twin_gives_the_same_answer(analyzer):
 def test_missing_model_file_is_a_clear_error(tmp_path):
     with (
         LocalAnalyzer(model=tmp_path / "nope.tflite") as a,
-        pytest.raises(ModelError, match="nope.tflite"),
+        pytest.raises(ModelError, match=r"nope\.tflite"),
     ):
         a.analyze(EXAMPLES / "chelsea.png", features=["tags"])
 
