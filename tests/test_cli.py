@@ -94,9 +94,13 @@ def test_option_flag_reaches_the_backend(capsys):
     assert len(data["tags"]) == 1
 
 
-def test_backends_lists_capabilities(capsys):
+def test_backends_lists_capabilities_and_what_is_missing(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")
+    for var in ("AZURE_VISION_KEY", "VISION_KEY", "AZURE_VISION_ENDPOINT", "VISION_ENDPOINT"):
+        monkeypatch.delenv(var, raising=False)
     assert main(["backends"]) == 0
     out = capsys.readouterr().out
+    assert "key not set (AZURE_VISION_KEY or VISION_KEY)" in out
     assert "local (default)" in out
     assert "azure" in out
     assert "image_type" in out

@@ -170,6 +170,16 @@ class AzureAnalyzer(Analyzer):
         target = await self._target_async(image, self._limits_for(features))
         return await self._run_async(self._analyze_flow(target, features))
 
+    @classmethod
+    def configuration_problems(cls, options: AzureOptions) -> list[str]:
+        """Missing credentials, named by the variables that would set them (no call is made)."""
+        fields = {f.name: f for f in AzureOptions.__dataclass_fields__.values()}
+        return [
+            f"{name} not set ({' or '.join(option_env(fields[name]))})"
+            for name in ("endpoint", "key")
+            if not getattr(options, name)
+        ]
+
     def close(self) -> None:
         self._clients.close()
 
