@@ -9,12 +9,16 @@ The config file is the one ``VISIONKIT_CONFIG`` names, else the nearest
 the working directory or its parents. Its shape::
 
     backend = "azure"            # which backend analyze() uses by default
+    fallback = ["local"]         # who answers when it is down (docs/fallback.md); default: none
 
     [azure]                      # one table per backend, keys = that backend's options
     endpoint = "https://myres.cognitiveservices.azure.com"
 
     [local]
     top_k = 3
+
+    [compare]                    # visionkit.compare thresholds and crosswalk (docs/compare.md)
+    top_k = 5
 
 Every value remembers where it came from, so ``visionkit config`` can show it
 and an error can point at the line to fix. Unknown keys are errors, never
@@ -27,7 +31,7 @@ import dataclasses
 import os
 import threading
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +42,10 @@ from visionkit.options import build_options, is_secret, option_env
 DEFAULT_BACKEND = "local"
 ENV_BACKEND = "VISIONKIT_BACKEND"
 ENV_CONFIG = "VISIONKIT_CONFIG"
-TOP_LEVEL_KEYS = frozenset({"backend"})
+ENV_FALLBACK = "VISIONKIT_FALLBACK"
+TOP_LEVEL_KEYS = frozenset({"backend", "fallback"})
+SECTION_KEYS = frozenset({"compare"})
+"""Tables that are not backends: ``[compare]``, read by :mod:`visionkit.compare`."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,8 @@ class _Configured:
 
     backend: str | None = None
     backends: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fallback: tuple[str, ...] | None = None
+    compare: dict[str, Any] = field(default_factory=dict)
 
 
 _lock = threading.RLock()
@@ -71,13 +80,21 @@ _configured = _Configured()
 _generation = 0  # bumped on every configure(); lets caches know they are stale
 
 
-def configure(backend: str | None = None, **backend_options: Mapping[str, Any]) -> None:
+def configure(
+    backend: str | None = None,
+    *,
+    fallback: Sequence[str] | str | None = None,
+    compare: Mapping[str, Any] | None = None,
+    **backend_options: Mapping[str, Any],
+) -> None:
     """Set process-wide defaults, above the environment and config files.
 
     ``visionkit.configure(backend="azure", azure={"endpoint": ..., "key": ...})``.
     Calls merge: a later call overrides only the keys it names. Values are
     validated when an analyzer is built, so a typo fails at first use with
-    the backend's list of valid options.
+    the backend's list of valid options. ``fallback`` names the backends that
+    answer when the default one is down (``[]`` turns it off again);
+    ``compare`` holds :func:`visionkit.compare` settings and crosswalk entries.
     """
     global _generation
     with _lock:
@@ -85,6 +102,12 @@ def configure(backend: str | None = None, **backend_options: Mapping[str, Any]) 
             if not isinstance(backend, str) or not backend:
                 raise ConfigError("backend must be a backend name such as 'local' or 'azure'.")
             _configured.backend = backend
+        if fallback is not None:
+            _configured.fallback = _fallback_names(fallback, "configure(fallback=...)")
+        if compare is not None:
+            if not isinstance(compare, Mapping):
+                raise ConfigError("configure(compare=...) takes a dict of compare settings.")
+            _configured.compare.update(compare)
         for name, values in backend_options.items():
             if not isinstance(values, Mapping):
                 raise ConfigError(
@@ -159,15 +182,15 @@ def _check_file(config: ConfigFile) -> None:
     for key, value in config.data.items():
         if key in TOP_LEVEL_KEYS:
             continue
-        if key in names and isinstance(value, Mapping):
+        if key in (names | SECTION_KEYS) and isinstance(value, Mapping):
             continue
         import difflib
 
-        close = difflib.get_close_matches(key, [*TOP_LEVEL_KEYS, *names], n=1)
+        close = difflib.get_close_matches(key, [*TOP_LEVEL_KEYS, *SECTION_KEYS, *names], n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ConfigError(
-            f"Unknown key {key!r} in {config.path}.{hint} Top-level keys: backend; "
-            f"backend tables: {', '.join(f'[{n}]' for n in sorted(names))}."
+            f"Unknown key {key!r} in {config.path}.{hint} Top-level keys: backend, fallback; "
+            f"tables: [compare], {', '.join(f'[{n}]' for n in sorted(names))}."
         )
 
 
@@ -198,6 +221,60 @@ def resolve_backend_name(
             )
         return Setting(value, file.label)
     return Setting(DEFAULT_BACKEND, "default")
+
+
+def _fallback_names(value: Any, source: str) -> tuple[str, ...]:
+    """A backend list from a list or a comma-separated string; the CLI and TOML read the same."""
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, Sequence) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(
+            f'fallback in {source} must be a list of backend names, e.g. fallback = ["local"].'
+        )
+    return tuple(value)
+
+
+def resolve_fallback(
+    fallback: Sequence[str] | str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    config: ConfigFile | bool | None = True,
+) -> Setting:
+    """The backends to try, in order, after the primary fails (empty: no fallback), and why."""
+    env = os.environ if environ is None else environ
+    if fallback is not None:
+        return Setting(_fallback_names(fallback, "the fallback argument"), "argument")
+    with _lock:
+        if _configured.fallback is not None:
+            return Setting(_configured.fallback, "configure()")
+    if ENV_FALLBACK in env:
+        return Setting(_fallback_names(env[ENV_FALLBACK], ENV_FALLBACK), f"env {ENV_FALLBACK}")
+    file = _file_or_none(config, env)
+    if file is not None and "fallback" in file.data:
+        return Setting(_fallback_names(file.data["fallback"], str(file.path)), file.label)
+    return Setting((), "default")
+
+
+def resolve_compare_table(
+    *, environ: Mapping[str, str] | None = None, config: ConfigFile | bool | None = True
+) -> tuple[dict[str, Any], str]:
+    """The raw ``[compare]`` settings, ``configure(compare=...)`` over the file, and their source.
+
+    Validation is :mod:`visionkit.compare`'s job; crosswalk tables merge key by key.
+    """
+    env = os.environ if environ is None else environ
+    file = _file_or_none(config, env)
+    table: dict[str, Any] = dict(file.data.get("compare", {})) if file is not None else {}
+    sources = [f"{file.label} [compare]"] if table and file is not None else []
+    with _lock:
+        configured = dict(_configured.compare)
+    if configured:
+        file_crosswalk, own_crosswalk = table.get("crosswalk"), configured.get("crosswalk")
+        table.update(configured)
+        if isinstance(file_crosswalk, Mapping) and isinstance(own_crosswalk, Mapping):
+            table["crosswalk"] = {**file_crosswalk, **own_crosswalk}
+        sources.append("configure(compare=...)")
+    return table, " and ".join(sources) or "defaults"
 
 
 def _file_or_none(config: ConfigFile | bool | None, env: Mapping[str, str]) -> ConfigFile | None:
@@ -296,6 +373,7 @@ __all__ = [
     "DEFAULT_BACKEND",
     "ENV_BACKEND",
     "ENV_CONFIG",
+    "ENV_FALLBACK",
     "ConfigFile",
     "Setting",
     "build_backend_options",
@@ -305,4 +383,6 @@ __all__ = [
     "reset_configuration",
     "resolve_backend_name",
     "resolve_backend_options",
+    "resolve_compare_table",
+    "resolve_fallback",
 ]

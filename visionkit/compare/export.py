@@ -1,0 +1,155 @@
+"""A :class:`~visionkit.compare.comparison.Comparison` as JSON-compatible data and as CSV.
+
+The JSON keeps everything (each result in the result schema, each verdict with
+its detail) so that a report can be rebuilt or analysed later. The CSV is for
+spreadsheets: one row per image and backend, the backend's main answers, and,
+for every other backend, each metric's verdict and value.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from visionkit.compare.metrics import METRICS
+from visionkit.results import AnalysisResult
+
+if TYPE_CHECKING:
+    from visionkit.compare.comparison import Comparison, ImageComparison
+
+COMPARISON_SCHEMA = "visionkit.comparison/1"
+
+
+def comparison_to_dict(comparison: Comparison, *, include_raw: bool = False) -> dict[str, Any]:
+    """Everything in the comparison, in plain JSON types; ``raw`` responses only on request."""
+    return {
+        "schema": COMPARISON_SCHEMA,
+        "backends": list(comparison.backends),
+        "features": list(comparison.features) if comparison.features is not None else None,
+        "settings": comparison.settings.public_dict(),
+        "summary": [asdict(s) for s in comparison.summary()],
+        "latency": [asdict(s) for s in comparison.latency()],
+        "images": [_image_dict(i, include_raw) for i in comparison.images],
+    }
+
+
+def _image_dict(image: ImageComparison, include_raw: bool) -> dict[str, Any]:
+    return {
+        "image": image.image,
+        "results": {
+            name: result.to_dict(include_raw=include_raw) for name, result in image.results.items()
+        },
+        "failures": {
+            name: {"type": f.error_type, "message": f.message} for name, f in image.failures.items()
+        },
+        "pairs": [
+            {
+                "first": p.first,
+                "second": p.second,
+                "metrics": [
+                    {
+                        "name": m.name,
+                        "agreement": m.agreement.value,
+                        "value": m.value,
+                        "detail": m.detail,
+                    }
+                    for m in p.metrics
+                ],
+            }
+            for p in image.pairs
+        ],
+    }
+
+
+BASE_COLUMNS = (
+    "image",
+    "backend",
+    "status",
+    "error_type",
+    "error_message",
+    "elapsed_ms",
+    "model_version",
+    "fallback_reason",
+    "width",
+    "height",
+    "top_tag",
+    "top_tag_confidence",
+    "tags",
+    "caption",
+    "objects",
+    "color_foreground",
+    "color_background",
+    "accent_color",
+    "adult_score",
+    "racy_score",
+    "gore_score",
+)
+
+
+def csv_columns(comparison: Comparison) -> list[str]:
+    """The header: :data:`BASE_COLUMNS`, then ``<metric> vs <other>`` and its ``value``."""
+    columns = list(BASE_COLUMNS)
+    for other in comparison.backends:
+        for name in METRICS:
+            columns += [f"{name} vs {other}", f"{name} vs {other} value"]
+    return columns
+
+
+def comparison_to_csv(comparison: Comparison) -> str:
+    """One row per image and backend; a backend's columns against itself stay empty."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=csv_columns(comparison), lineterminator="\n")
+    writer.writeheader()
+    for image in comparison.images:
+        for backend in comparison.backends:
+            row: dict[str, Any] = {"image": image.image, "backend": backend}
+            result = image.results.get(backend)
+            failure = image.failures.get(backend)
+            if result is not None:
+                row.update(status="ok", **_result_columns(result))
+            elif failure is not None:
+                row.update(
+                    status="error", error_type=failure.error_type, error_message=failure.message
+                )
+            else:
+                row["status"] = "missing"
+            for pair in image.pairs:
+                if backend not in (pair.first, pair.second):
+                    continue
+                other = pair.second if backend == pair.first else pair.first
+                for m in pair.metrics:
+                    row[f"{m.name} vs {other}"] = m.agreement.value
+                    row[f"{m.name} vs {other} value"] = "" if m.value is None else f"{m.value:.4f}"
+            writer.writerow(row)
+    return buffer.getvalue()
+
+
+def _result_columns(result: AnalysisResult) -> dict[str, Any]:
+    top = result.top_tag
+    tags = sorted(result.tags or (), key=lambda t: -t.confidence)
+    colors, adult = result.colors, result.adult
+    return {
+        "elapsed_ms": "" if result.elapsed_s is None else f"{result.elapsed_s * 1000:.1f}",
+        "model_version": result.model_version or "",
+        "fallback_reason": result.fallback_reason or "",
+        "width": result.metadata.width if result.metadata else "",
+        "height": result.metadata.height if result.metadata else "",
+        "top_tag": top.name if top else "",
+        "top_tag_confidence": f"{top.confidence:.4f}" if top else "",
+        "tags": "; ".join(f"{t.name}={t.confidence:.3f}" for t in tags),
+        "caption": result.caption.text if result.caption else "",
+        "objects": "; ".join(f"{o.name}@{','.join(map(str, o.box.xywh))}" for o in result.objects)
+        if result.objects
+        else "",
+        "color_foreground": (colors.dominant_foreground or "") if colors else "",
+        "color_background": (colors.dominant_background or "") if colors else "",
+        "accent_color": (colors.accent_color or "") if colors else "",
+        "adult_score": f"{adult.adult:.4f}" if adult else "",
+        "racy_score": f"{adult.racy:.4f}" if adult else "",
+        "gore_score": f"{adult.gore:.4f}" if adult else "",
+    }
+
+
+__all__ = ["BASE_COLUMNS", "COMPARISON_SCHEMA", "comparison_to_csv", "comparison_to_dict"]

@@ -1,0 +1,241 @@
+"""Running several backends over the same images: :func:`compare`.
+
+Each backend gets its own thread pool, so backends run side by side and a
+slow cloud never waits for the local model. How many images a backend takes
+at once depends on what it is: a backend with real asynchronous I/O (it
+overrides ``Analyzer._analyze_async``, as network backends do) spends its time
+waiting on the network and gets several workers; a CPU-bound backend (the
+local CNN) gets one, because two model invocations on two shared cores only
+slow each other down. ``concurrency=`` overrides either.
+
+Every call is isolated: an exception becomes a
+:class:`~visionkit.compare.comparison.Failure` for that image and backend, and
+the other results are kept. Only mistakes that would make every call fail the
+same way (an unknown backend name, features no backend offers) raise before
+any work starts.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from visionkit.backends.base import Analyzer, FeaturesArg
+from visionkit.compare.comparison import Comparison, Failure, compare_image
+from visionkit.compare.settings import CompareSettings, configured_settings
+from visionkit.errors import ConfigError
+from visionkit.features import Feature, parse_features
+from visionkit.images import ImageInput, is_url
+from visionkit.results import AnalysisResult
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff"})
+"""Files taken from a directory: the formats :func:`visionkit.images.load_image` accepts."""
+
+NETWORK_WORKERS = 4
+"""Default concurrency of a backend with real async I/O: enough to hide latency, polite to
+a service's rate limit."""
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` each time every backend has finished with an image."""
+
+
+def collect_images(inputs: Iterable[ImageInput]) -> list[ImageInput]:
+    """The inputs with each directory replaced by its image files, sorted, recursively."""
+    out: list[ImageInput] = []
+    for item in inputs:
+        if isinstance(item, str | os.PathLike) and not is_url(item) and Path(item).is_dir():
+            out.extend(
+                sorted(
+                    p
+                    for p in Path(item).rglob("*")
+                    if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+                )
+            )
+        else:
+            out.append(item)
+    return out
+
+
+def image_label(image: ImageInput, index: int) -> str:
+    """How an input is named in tables and reports: its path or URL, else its kind and position."""
+    if isinstance(image, str | os.PathLike):
+        return os.fspath(image)
+    return f"<{type(image).__name__} #{index + 1}>"
+
+
+def _as_list(images: ImageInput | Iterable[ImageInput]) -> list[ImageInput]:
+    if isinstance(images, str | os.PathLike | bytes | bytearray | memoryview):
+        return collect_images([images])
+    if isinstance(images, list | tuple) or (
+        isinstance(images, Iterable)
+        and not hasattr(images, "read")
+        and not hasattr(images, "shape")
+    ):
+        return collect_images(typing.cast(Iterable[ImageInput], images))
+    return [typing.cast(ImageInput, images)]  # a stream, a PIL image or an array: one image
+
+
+def _resolve_backends(
+    backends: Sequence[str | Analyzer],
+) -> tuple[list[str], dict[str, Analyzer | Failure]]:
+    """Names in order, and each backend's analyzer, or the failure that stopped building it.
+
+    An unknown name raises; a backend that cannot be built (no key configured)
+    becomes a failure on every image, so the other backends still run.
+    """
+    from visionkit.api import get_analyzer
+    from visionkit.backends.registry import get_backend_class
+
+    names: list[str] = []
+    analyzers: dict[str, Analyzer | Failure] = {}
+    for backend in backends:
+        if isinstance(backend, Analyzer):
+            name = backend.name
+            built: Analyzer | Failure = backend
+        else:
+            name = backend
+            get_backend_class(name)  # an unknown name is a usage error: raise now
+            try:
+                built = get_analyzer(name)
+            except ConfigError as exc:
+                built = Failure.from_exception(name, exc)
+        if name in analyzers:
+            raise ConfigError(
+                f"Backend {name!r} is listed twice; each compared backend needs its own name."
+            )
+        names.append(name)
+        analyzers[name] = built
+    if len(names) < 1:
+        raise ConfigError("compare() needs at least one backend, e.g. ('local', 'azure').")
+    return names, analyzers
+
+
+def _features_for(
+    analyzer: Analyzer, wanted: frozenset[Feature] | None
+) -> frozenset[Feature] | None:
+    """What to ask one backend: the requested features it offers (``None``: all it offers)."""
+    if wanted is None:
+        return None
+    offered = wanted & analyzer.capabilities
+    if not offered:
+        raise ConfigError(
+            f"The {analyzer.name!r} backend offers none of the requested features "
+            f"({', '.join(sorted(f.value for f in wanted))}); it offers "
+            f"{', '.join(sorted(f.value for f in analyzer.capabilities))}. Add one of those "
+            f"or leave {analyzer.name!r} out of the comparison."
+        )
+    return offered
+
+
+def _workers(analyzer: Analyzer, concurrency: Mapping[str, int]) -> int:
+    if analyzer.name in concurrency:
+        return max(1, int(concurrency[analyzer.name]))
+    does_io = type(analyzer)._analyze_async is not Analyzer._analyze_async
+    return NETWORK_WORKERS if does_io else 1
+
+
+def compare(
+    images: ImageInput | Iterable[ImageInput],
+    backends: Sequence[str | Analyzer] = ("local", "azure"),
+    features: FeaturesArg = None,
+    *,
+    settings: CompareSettings | None = None,
+    concurrency: Mapping[str, int] | None = None,
+    progress: Progress | None = None,
+) -> Comparison:
+    """Run every backend on every image and measure how far they agree.
+
+    ``images``: one input or many; directories are searched for images.
+    ``backends``: names (configured as for :func:`visionkit.analyze`) or
+    :class:`~visionkit.Analyzer` instances. ``features``: asked of each backend
+    as far as it offers them; ``None`` asks each for everything it supports.
+    ``settings``: thresholds and crosswalk (default: the ``[compare]``
+    configuration). Per-image errors are kept in the result, never raised.
+    """
+    inputs = _as_list(images)
+    names, analyzers = _resolve_backends(backends)
+    wanted = parse_features(features)
+    plan = {
+        name: _features_for(a, wanted) for name, a in analyzers.items() if isinstance(a, Analyzer)
+    }
+    settings = settings if settings is not None else configured_settings()
+
+    results: list[dict[str, AnalysisResult]] = [{} for _ in inputs]
+    failures: list[dict[str, Failure]] = [{} for _ in inputs]
+    remaining = [len(names)] * len(inputs)
+    done = 0
+    lock = threading.Lock()
+
+    def finished(index: int, backend: str, outcome: AnalysisResult | Failure) -> None:
+        nonlocal done
+        with lock:
+            if isinstance(outcome, Failure):
+                failures[index][backend] = outcome
+            else:
+                results[index][backend] = outcome
+            remaining[index] -= 1
+            if remaining[index] == 0:
+                done += 1
+                if progress is not None:
+                    progress(done, len(inputs))
+
+    pools: list[ThreadPoolExecutor] = []
+    futures: list[Future[None]] = []
+    try:
+        for name in names:
+            analyzer = analyzers[name]
+            if isinstance(analyzer, Failure):
+                for index in range(len(inputs)):
+                    finished(index, name, analyzer)
+                continue
+            pool = ThreadPoolExecutor(_workers(analyzer, concurrency or {}), f"compare-{name}")
+            pools.append(pool)
+            for index, image in enumerate(inputs):
+                futures.append(pool.submit(_run_one, analyzer, image, plan[name], index, finished))
+        for future in futures:
+            future.result()  # _run_one never raises; this only waits
+    finally:
+        for pool in pools:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    feature_names = sorted(f.value for f in wanted) if wanted is not None else None
+    return Comparison(
+        backends=tuple(names),
+        images=tuple(
+            compare_image(
+                image_label(image, i), results[i], failures[i], names, settings, source=image
+            )
+            for i, image in enumerate(inputs)
+        ),
+        settings=settings,
+        features=tuple(feature_names) if feature_names is not None else None,
+    )
+
+
+def _run_one(
+    analyzer: Analyzer,
+    image: ImageInput,
+    features: frozenset[Feature] | None,
+    index: int,
+    finished: Callable[[int, str, AnalysisResult | Failure], None],
+) -> None:
+    outcome: AnalysisResult | Failure
+    try:
+        outcome = analyzer.analyze(image, features)
+    except Exception as exc:  # one image's failure, whatever it is, must not lose the others
+        outcome = Failure.from_exception(analyzer.name, exc)
+    finished(index, analyzer.name, outcome)
+
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "NETWORK_WORKERS",
+    "Progress",
+    "collect_images",
+    "compare",
+    "image_label",
+]
