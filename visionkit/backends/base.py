@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
-from visionkit.errors import UnsupportedFeatureError
+from visionkit.errors import UnsupportedFeatureError, VisionKitError
 from visionkit.features import Feature, FeatureLike, parse_features
 from visionkit.images import ImageInput
 from visionkit.options import NoOptions, build_options
@@ -39,6 +39,8 @@ class Analyzer(ABC):
     name: ClassVar[str]
     capabilities: ClassVar[frozenset[Feature]]
     Options: ClassVar[type[Any]] = NoOptions
+    batch_size: ClassVar[int] = 1
+    """Images per :meth:`analyze_batch` call that suit the backend; above 1 it stacks them."""
 
     def __init__(self, options: Any = None, /, **overrides: Any) -> None:
         if options is None:
@@ -70,6 +72,30 @@ class Analyzer(ABC):
         started = time.perf_counter()
         result = await self._analyze_async(image, wanted)
         return result.with_timing(time.perf_counter() - started)
+
+    def analyze_batch(
+        self, images: Sequence[ImageInput], features: FeaturesArg = None
+    ) -> list[AnalysisResult | VisionKitError]:
+        """Analyse several images in one go; a failing image gets its error in its place.
+
+        Returning errors instead of raising keeps one bad file from costing the
+        others' work. Each result's ``elapsed_s`` is its share of the batch's time.
+        """
+        wanted = self.resolve_features(features)
+        started = time.perf_counter()
+        outcomes = self._analyze_batch(images, wanted)
+        share = (time.perf_counter() - started) / max(len(images), 1)
+        return [o.with_timing(share) if isinstance(o, AnalysisResult) else o for o in outcomes]
+
+    @classmethod
+    def is_remote(cls) -> bool:
+        """True for backends that call a service over the network.
+
+        They are the ones that override :meth:`_analyze_async` with real async
+        I/O; batch runs drive them concurrently under a rate limit, and their
+        (billed) results are cached by default.
+        """
+        return cls._analyze_async is not Analyzer._analyze_async
 
     def resolve_features(self, features: FeaturesArg) -> frozenset[Feature]:
         """Validate ``features`` against :attr:`capabilities` before any work is done.
@@ -141,6 +167,18 @@ class Analyzer(ABC):
     ) -> AnalysisResult:
         """Default: the sync path on a worker thread, so CPU-bound backends never block the loop."""
         return await asyncio.to_thread(self._analyze, image, features)
+
+    def _analyze_batch(
+        self, images: Sequence[ImageInput], features: frozenset[Feature]
+    ) -> list[AnalysisResult | VisionKitError]:
+        """Default: one image after another. Backends that gain from stacking override it."""
+        outcomes: list[AnalysisResult | VisionKitError] = []
+        for image in images:
+            try:
+                outcomes.append(self._analyze(image, features))
+            except VisionKitError as exc:
+                outcomes.append(exc)
+        return outcomes
 
 
 __all__ = ["Analyzer", "FeaturesArg"]

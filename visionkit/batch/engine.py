@@ -1,0 +1,229 @@
+"""The one batch engine: a bounded window of work over a stream of images.
+
+Every run, sync or async, local or cloud, is this loop: pull inputs from the
+stream, cut them into *units*, keep at most ``window`` units in flight, and
+hand back outcomes as they finish (or in input order). Memory is bounded by
+the window, never by the length of the stream, so a generator of a million
+paths costs what a list of a hundred does.
+
+A unit is worked on in one of two ways:
+
+* **async I/O** (cloud backends): one image per unit, ``concurrency`` of them
+  awaiting the service at once over the analyzer's one connection pool;
+* **threads** (local and other CPU-bound backends): ``batch_size`` images per
+  unit, so the backend can stack them into one model call
+  (:meth:`~visionkit.backends.base.Analyzer.analyze_batch`), with
+  ``concurrency`` units on worker threads so that decoding one batch overlaps
+  predicting another.
+
+The cache is consulted per image before any work and filled after it; a hit
+never reaches the backend (nor its rate limiter).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from visionkit.backends.base import Analyzer
+from visionkit.cache.keys import cache_key, image_digest
+from visionkit.cache.store import ResultCache
+from visionkit.errors import VisionKitError
+from visionkit.features import Feature
+from visionkit.images import ImageInput
+from visionkit.results import AnalysisResult
+
+from .items import FATAL_ERRORS, BatchItem, BatchStats, UnexpectedError
+from .ratelimit import AdaptiveRateLimiter
+
+logger = logging.getLogger("visionkit.batch")
+
+Images: TypeAlias = Iterable[ImageInput] | AsyncIterable[ImageInput]
+_Unit: TypeAlias = list[tuple[int, ImageInput]]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a run works: which analyzer, how wide, in what order, with which cache."""
+
+    analyzer: Analyzer
+    features: frozenset[Feature]
+    concurrency: int
+    ordered: bool
+    async_io: bool
+    batch_size: int
+    cache: ResultCache | None
+    limiter: AdaptiveRateLimiter | None = None
+
+    @property
+    def window(self) -> int:
+        # In order, a slow head must not idle the workers behind it: keep twice as many queued.
+        return self.concurrency * 2 if self.ordered else self.concurrency
+
+
+async def run(plan: Plan, images: Images, stats: BatchStats) -> AsyncIterator[BatchItem]:
+    """Analyse ``images`` as ``plan`` says, yielding one :class:`BatchItem` per input."""
+    started = time.perf_counter()
+    unit_size = 1 if plan.async_io else plan.batch_size
+    executor = None if plan.async_io else ThreadPoolExecutor(plan.concurrency, "visionkit-batch")
+    semaphore = asyncio.Semaphore(plan.concurrency)
+    pending: deque[asyncio.Task[list[BatchItem]]] = deque()
+
+    async def work(unit: _Unit) -> list[BatchItem]:
+        if executor is None:
+            async with semaphore:
+                return [await _one_async(plan, *unit[0])]
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(executor, _unit_in_thread, plan, unit)
+
+    def finished(items: list[BatchItem]) -> list[BatchItem]:
+        for item in items:
+            if item.error is not None and isinstance(item.error, FATAL_ERRORS):
+                raise item.error
+            stats.add(item)
+        if plan.limiter is not None:
+            stats.requests = plan.limiter.stats.requests
+            stats.throttled = plan.limiter.stats.throttled
+        stats.elapsed_s = time.perf_counter() - started
+        return items
+
+    async def next_done() -> list[BatchItem]:
+        if plan.ordered:
+            return finished(await pending.popleft())
+        done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        task = next(iter(done))
+        pending.remove(task)
+        return finished(task.result())
+
+    try:
+        async for unit in _units(images, unit_size):
+            pending.append(asyncio.create_task(work(unit)))
+            while len(pending) >= plan.window:
+                for item in await next_done():
+                    yield item
+        while pending:
+            for item in await next_done():
+                yield item
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if executor is not None:
+            # Wait for the batch a worker is in, without blocking the loop meanwhile.
+            stop = functools.partial(executor.shutdown, wait=True, cancel_futures=True)
+            await asyncio.get_running_loop().run_in_executor(None, stop)
+        stats.elapsed_s = time.perf_counter() - started
+
+
+async def _units(images: Images, size: int) -> AsyncIterator[_Unit]:
+    """The input stream, numbered and cut into lists of ``size``."""
+    unit: _Unit = []
+    index = 0
+    if isinstance(images, AsyncIterable):
+        async for image in images:
+            unit.append((index, image))
+            index += 1
+            if len(unit) == size:
+                yield unit
+                unit = []
+    else:
+        for image in images:
+            unit.append((index, image))
+            index += 1
+            if len(unit) == size:
+                yield unit
+                unit = []
+    if unit:
+        yield unit
+
+
+async def _one_async(plan: Plan, index: int, image: ImageInput) -> BatchItem:
+    key, hit, image_to_use = await asyncio.to_thread(_lookup, plan, image)
+    if hit is not None:
+        return BatchItem(image, index, result=hit, cached=True)
+    try:
+        result = await plan.analyzer.analyze_async(image_to_use, plan.features)
+    except VisionKitError as exc:
+        return BatchItem(image, index, error=exc)
+    except Exception as exc:
+        return BatchItem(image, index, error=_unexpected(image, exc))
+    if key is not None and plan.cache is not None:
+        await asyncio.to_thread(plan.cache.put, key, result)
+    return BatchItem(image, index, result=result)
+
+
+def _unit_in_thread(plan: Plan, unit: _Unit) -> list[BatchItem]:
+    """Cache lookups, one :meth:`analyze_batch` call for the misses, cache writes."""
+    items: dict[int, BatchItem] = {}
+    misses: list[tuple[int, ImageInput, ImageInput, str | None]] = []
+    for index, image in unit:
+        key, hit, image_to_use = _lookup(plan, image)
+        if hit is not None:
+            items[index] = BatchItem(image, index, result=hit, cached=True)
+        else:
+            misses.append((index, image, image_to_use, key))
+    if misses:
+        outcomes = _analyze_batch(plan, [m[2] for m in misses])
+        for (index, image, _, key), outcome in zip(misses, outcomes, strict=True):
+            if isinstance(outcome, AnalysisResult):
+                if key is not None and plan.cache is not None:
+                    plan.cache.put(key, outcome)
+                items[index] = BatchItem(image, index, result=outcome)
+            else:
+                items[index] = BatchItem(image, index, error=outcome)
+    return [items[index] for index, _ in unit]
+
+
+def _analyze_batch(
+    plan: Plan, images: Sequence[ImageInput]
+) -> list[AnalysisResult | VisionKitError]:
+    try:
+        outcomes = plan.analyzer.analyze_batch(images, plan.features)
+    except VisionKitError as exc:
+        return [exc] * len(images)
+    except Exception as exc:
+        error = _unexpected(images[0] if len(images) == 1 else f"{len(images)} images", exc)
+        return [error] * len(images)
+    if len(outcomes) != len(images):
+        error = UnexpectedError(
+            f"The {plan.analyzer.name!r} backend's analyze_batch returned {len(outcomes)} "
+            f"outcomes for {len(images)} images; this is a bug in the backend."
+        )
+        return [error] * len(images)
+    return outcomes
+
+
+def _lookup(plan: Plan, image: ImageInput) -> tuple[str | None, AnalysisResult | None, ImageInput]:
+    """The cache key, the cached result if any, and the input to analyse on a miss."""
+    if plan.cache is None:
+        return None, None, image
+    digest, image_to_use = image_digest(image)
+    if digest is None:
+        return None, None, image_to_use
+    key = cache_key(
+        digest,
+        backend=plan.analyzer.name,
+        options=plan.analyzer.options,
+        features=plan.features,
+    )
+    return key, plan.cache.get(key), image_to_use
+
+
+def _unexpected(image: Any, exc: Exception) -> UnexpectedError:
+    logger.error("Unexpected %s while analysing %r", type(exc).__name__, image, exc_info=exc)
+    error = UnexpectedError(
+        f"Analysing this image raised {type(exc).__name__}: {exc}. This is a bug; please "
+        f"report it with the image if you can. The rest of the batch went on."
+    )
+    error.__cause__ = exc
+    return error
+
+
+__all__ = ["Images", "Plan", "run"]

@@ -1,0 +1,370 @@
+"""``analyze_many`` and ``analyze_many_async``: many images, one call, flat memory.
+
+Both return an iterator you consume as results arrive; it also carries
+``.stats`` (done, failed, cached, HTTP requests, 429s, time). The async one
+runs in the caller's event loop. The sync one runs the same engine on an
+event loop in a background thread and hands items over through a buffer of
+``window`` items, so a slow consumer holds the producer back (memory stays
+bounded) without ever blocking the loop that is talking to the service.
+
+For a cloud backend named by ``backend=``, the run builds its own analyzer:
+an httpx connection pool sized to ``concurrency`` and a
+:class:`~visionkit.batch.ratelimit.RateLimitedTransport` in front of it, so
+``rate`` and the 429-driven slowdown apply to every HTTP call the backend
+makes. It is closed when the run ends. An ``analyzer=`` you pass is used as
+is (bring your own transport to rate-limit it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import queue
+import threading
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from visionkit.backends.base import Analyzer, FeaturesArg
+from visionkit.cache.defaults import CacheArg, resolve_cache
+from visionkit.errors import ConfigError
+
+from .engine import Images, Plan, run
+from .items import BatchItem, BatchStats
+from .ratelimit import AdaptiveRateLimiter, RateLimit, RateLimitedTransport, parse_rate
+
+DEFAULT_CLOUD_CONCURRENCY = 16
+"""In-flight requests for cloud backends: enough to hide a 200-1000 ms round trip
+at Azure's standard 10 calls a second, few enough not to trip its burst limits."""
+
+
+@dataclass
+class _Setup:
+    plan: Plan
+    owned: bool  # the run built the analyzer and must close it
+
+
+def _setup(
+    *,
+    features: FeaturesArg,
+    backend: str | None,
+    analyzer: Analyzer | None,
+    concurrency: int | None,
+    ordered: bool,
+    rate: str | float | RateLimit | None,
+    cache: CacheArg,
+    batch_size: int | None,
+    async_io_allowed: bool,
+    options: dict[str, Any],
+) -> _Setup:
+    if concurrency is not None and concurrency < 1:
+        raise ConfigError(f"concurrency must be at least 1, got {concurrency}.")
+    if batch_size is not None and batch_size < 1:
+        raise ConfigError(f"batch_size must be at least 1, got {batch_size}.")
+    limit = parse_rate(rate) if rate is not None else None
+    limiter: AdaptiveRateLimiter | None = None
+    owned = False
+    if analyzer is not None:
+        if backend is not None or options:
+            raise ConfigError(
+                "Pass either analyzer= or backend=/backend options to analyze_many, not both."
+            )
+        if limit is not None:
+            raise ConfigError(
+                "rate= applies to analyzers analyze_many builds itself. For your own analyzer, "
+                "give it a visionkit.batch.RateLimitedTransport as its transport."
+            )
+    else:
+        from visionkit.backends.registry import get_backend_class
+        from visionkit.config import (
+            build_backend_options,
+            resolve_backend_name,
+            resolve_backend_options,
+        )
+
+        name = resolve_backend_name(backend).value
+        cls = get_backend_class(name)
+        if cls.is_remote() and "transport" in inspect.signature(cls).parameters:
+            width = concurrency or DEFAULT_CLOUD_CONCURRENCY
+            typed = build_backend_options(name, resolve_backend_options(name, options))
+            limiter = AdaptiveRateLimiter(limit)
+            pool = httpx.AsyncHTTPTransport(
+                limits=httpx.Limits(max_connections=width, max_keepalive_connections=width)
+            )
+            analyzer = cls(typed, transport=RateLimitedTransport(limiter, transport=pool))
+            owned = True
+        else:
+            if limit is not None and not cls.is_remote():
+                raise ConfigError(
+                    f"rate= limits calls to a cloud service; the {name!r} backend makes none."
+                )
+            from visionkit.api import get_analyzer
+
+            analyzer = get_analyzer(name, **options)
+    remote = analyzer.is_remote()
+    plan = Plan(
+        analyzer=analyzer,
+        features=analyzer.resolve_features(features),
+        concurrency=concurrency or (DEFAULT_CLOUD_CONCURRENCY if remote else 2),
+        ordered=ordered,
+        # A pooled async client is tied to the loop that first used it: only a run's own
+        # analyzer, or the caller's loop, may drive async I/O; anything else gets threads.
+        async_io=remote and (owned or async_io_allowed),
+        batch_size=batch_size or analyzer.batch_size,
+        cache=resolve_cache(cache, analyzer),
+        limiter=limiter,
+    )
+    return _Setup(plan, owned)
+
+
+_DONE = object()
+
+
+class _Pump:
+    """The background half of a :class:`BatchRun`: an event loop thread feeding a queue.
+
+    It holds no reference to the :class:`BatchRun`, so dropping the iterator
+    lets it be collected, and collection stops the thread.
+    """
+
+    def __init__(self, setup: _Setup, images: Images, stats: BatchStats) -> None:
+        self.queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._setup, self._images, self._stats = setup, images, stats
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._credit: asyncio.Semaphore | None = None
+        self._started = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="visionkit-batch", daemon=True)
+        self._thread.start()
+        self._started.wait()
+
+    def took_one(self) -> None:
+        """The consumer took an item: the producer may hand over one more."""
+        if self._credit is not None:
+            self._call(self._credit.release)
+
+    def stop(self) -> None:
+        """Cancel the work in flight and wait for the thread to end."""
+        if self._task is not None:
+            self._call(self._task.cancel)
+        self.join()
+
+    def join(self) -> None:
+        if self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def _call(self, callback: Callable[[], object]) -> None:
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has ended: nothing to tell it
+                self._loop.call_soon_threadsafe(callback)
+
+    def _main(self) -> None:
+        asyncio.run(self._produce())
+
+    async def _produce(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._credit = asyncio.Semaphore(self._setup.plan.window)
+        self._task = asyncio.current_task()
+        self._started.set()
+        try:
+            async for item in _run_owned(self._setup, self._images, self._stats):
+                await self._credit.acquire()
+                self.queue.put(item)
+        except asyncio.CancelledError:
+            pass
+        except BaseException as exc:
+            self.queue.put(exc)
+            return
+        self.queue.put(_DONE)
+
+
+class BatchRun(Iterator[BatchItem]):
+    """The iterator :func:`analyze_many` returns: items as they finish, plus ``stats``.
+
+    Stop early with :meth:`close`, a ``with`` block, or by dropping it: work
+    in flight is cancelled and owned connections are closed.
+    """
+
+    def __init__(self, setup: _Setup, images: Images) -> None:
+        self.stats = BatchStats()
+        self._setup = setup
+        self._images = images
+        self._pump: _Pump | None = None
+        self._finished = False
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> BatchItem:
+        if self._finished:
+            raise StopIteration
+        if self._pump is None:
+            self._pump = _Pump(self._setup, self._images, self.stats)
+        got = self._pump.queue.get()
+        if got is _DONE:
+            self._finished = True
+            self._pump.join()
+            raise StopIteration
+        if isinstance(got, BaseException):
+            self._finished = True
+            self._pump.join()
+            raise got
+        assert isinstance(got, BatchItem)
+        self._pump.took_one()
+        return got
+
+    def close(self) -> None:
+        """Cancel what is in flight and wait for the background loop to end."""
+        if self._pump is not None and not self._finished:
+            self._pump.stop()
+        self._finished = True
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+async def _run_owned(setup: _Setup, images: Images, stats: BatchStats) -> AsyncGenerator[BatchItem]:
+    try:
+        async for item in run(setup.plan, images, stats):
+            yield item
+    finally:
+        if setup.owned:
+            await setup.plan.analyzer.aclose()
+
+
+class AsyncBatchRun(AsyncIterator[BatchItem]):
+    """The async iterator :func:`analyze_many_async` returns, with ``stats``."""
+
+    def __init__(self, setup: _Setup, images: Images) -> None:
+        self.stats = BatchStats()
+        self._items = _run_owned(setup, images, self.stats)
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> BatchItem:
+        return await self._items.__anext__()
+
+    async def aclose(self) -> None:
+        """Cancel what is in flight and close owned connections."""
+        await self._items.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+def analyze_many(
+    images: Images,
+    features: FeaturesArg = None,
+    *,
+    backend: str | None = None,
+    concurrency: int | None = None,
+    ordered: bool = True,
+    rate: str | float | RateLimit | None = None,
+    cache: CacheArg = None,
+    batch_size: int | None = None,
+    analyzer: Analyzer | None = None,
+    **options: Any,
+) -> BatchRun:
+    """Analyse a stream of images; yield one :class:`BatchItem` per input as each finishes.
+
+    A failing image yields an item with ``.error`` and the run goes on; only a
+    rejected key or invalid configuration stops it (raised).
+
+    Args:
+        images: Any iterable or generator (of paths, bytes, URLs, ...). It is read
+            as the run goes, so memory does not grow with its length.
+        features: As for :func:`visionkit.analyze`; checked once, before any image.
+        backend: The backend name (default: the configured one); extra keyword
+            arguments are its options, as for :func:`visionkit.analyze`.
+        concurrency: Requests in flight for cloud backends (default 16); batches
+            in flight for local ones (default 2, one decoding while one predicts).
+        ordered: Yield in input order (default), or as soon as each finishes.
+        rate: Client-side limit for cloud calls: ``"10/s"``, ``"20/min"``, a number
+            per second, or Azure's tier ``"free"``/``"F0"`` or ``"standard"``/``"S1"``.
+            429s slow it down further whether or not it is set.
+        cache: ``None``: cache cloud results in the default cache, not local ones;
+            ``False``: no cache; ``True``: the default cache whatever the backend;
+            or a :class:`~visionkit.cache.ResultCache`.
+        batch_size: Images per model call for backends that stack them (local: 64).
+        analyzer: Use this analyzer instead of building one from ``backend``.
+        **options: Options of the backend, as for :func:`visionkit.analyze`.
+    """
+    setup = _setup(
+        features=features,
+        backend=backend,
+        analyzer=analyzer,
+        concurrency=concurrency,
+        ordered=ordered,
+        rate=rate,
+        cache=cache,
+        batch_size=batch_size,
+        async_io_allowed=False,
+        options=options,
+    )
+    return BatchRun(setup, images)
+
+
+def analyze_many_async(
+    images: Images,
+    features: FeaturesArg = None,
+    *,
+    backend: str | None = None,
+    concurrency: int | None = None,
+    ordered: bool = True,
+    rate: str | float | RateLimit | None = None,
+    cache: CacheArg = None,
+    batch_size: int | None = None,
+    analyzer: Analyzer | None = None,
+    **options: Any,
+) -> AsyncBatchRun:
+    """The async twin of :func:`analyze_many`: ``async for item in analyze_many_async(...)``.
+
+    ``images`` may also be an async iterable. Cloud calls run on the caller's
+    event loop; CPU-bound backends run on worker threads.
+    """
+    setup = _setup(
+        features=features,
+        backend=backend,
+        analyzer=analyzer,
+        concurrency=concurrency,
+        ordered=ordered,
+        rate=rate,
+        cache=cache,
+        batch_size=batch_size,
+        async_io_allowed=True,
+        options=options,
+    )
+    return AsyncBatchRun(setup, images)
+
+
+__all__ = [
+    "DEFAULT_CLOUD_CONCURRENCY",
+    "AsyncBatchRun",
+    "BatchRun",
+    "analyze_many",
+    "analyze_many_async",
+]
