@@ -12,6 +12,7 @@ backends are imported when first used.
 from visionkit.api import analyze, analyze_async, close_analyzers, get_analyzer
 from visionkit.backends.base import Analyzer
 from visionkit.backends.registry import backend_names, register_backend
+from visionkit.compare import Comparison, compare
 from visionkit.config import configure, reset_configuration
 from visionkit.errors import (
     AuthenticationError,
@@ -64,6 +65,7 @@ __all__ = [
     "Category",
     "Celebrity",
     "ColorScheme",
+    "Comparison",
     "ConfigError",
     "DetectedObject",
     "Face",
@@ -87,6 +89,7 @@ __all__ = [
     "analyze_async",
     "backend_names",
     "close_analyzers",
+    "compare",
     "configure",
     "get_analyzer",
     "register_backend",

@@ -85,6 +85,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("model", help="the .keras model")
     p.add_argument("--out", help="the .tflite path (default: beside the model)")
+
+    p = sub.add_parser("compare", help="run several backends on the same images and compare them")
+    p.add_argument("images", nargs="+", metavar="IMAGES_OR_DIR", help="image files or folders")
+    p.add_argument(
+        "--backends", default="local,azure", help="comma-separated (default: %(default)s)"
+    )
+    p.add_argument("-f", "--features", help="comma-separated features (default: all of each)")
+    p.add_argument("--report", metavar="HTML", help="write a self-contained HTML report here")
+    p.add_argument("--csv", metavar="CSV", help="write one row per image and backend here")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
     return parser
 
 
@@ -238,8 +248,50 @@ def _cmd_export(args: argparse.Namespace, out: Console, err: Console) -> int:
     return EXIT_OK
 
 
+def _cmd_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from rich.markup import escape
+    from rich.progress import Progress
+
+    from visionkit.compare import compare
+    from visionkit.compare.runner import collect_images
+    from visionkit.compare.terminal import summary_tables
+
+    images = collect_images(args.images)
+    if not images:
+        raise ConfigError(f"No images found in {', '.join(args.images)}.")
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("comparing", total=len(images))
+        comparison = compare(
+            images,
+            backends,
+            args.features,
+            progress=lambda done, _: bar.update(task, completed=done),
+        )
+    if args.report:
+        comparison.to_html(args.report)
+        err.print(f"wrote {args.report}")
+    if args.csv:
+        comparison.to_csv(args.csv)
+        err.print(f"wrote {args.csv}")
+    if args.json:
+        print(comparison.to_json())
+    else:
+        for table in summary_tables(comparison):
+            out.print(table)
+    for image, failure in comparison.failures:
+        err.print(
+            f"[red]{escape(image)}[/red] ({failure.backend}): {failure.error_type}: "
+            f"{escape(failure.message)}",
+            markup=True,
+            highlight=False,
+        )
+    return EXIT_SOME_FAILED if comparison.failures else EXIT_OK
+
+
 _COMMANDS = {
     "analyze": _cmd_analyze,
+    "compare": _cmd_compare,
     "backends": _cmd_backends,
     "config": _cmd_config,
     "train": _cmd_train,
