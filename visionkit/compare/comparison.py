@@ -292,14 +292,20 @@ def build_comparison(
     settings: CompareSettings | None = None,
     *,
     features: Sequence[str] | None = None,
+    sources: Mapping[str, Any] | None = None,
 ) -> Comparison:
     """A :class:`Comparison` from existing results: ``(image, {backend: result}, {backend:
-    failure})`` per image. The pure entry point, e.g. for results saved as JSON."""
+    failure})`` per image. The pure entry point, e.g. for results saved as JSON.
+
+    ``sources`` maps an image's name to the input to show in the HTML report
+    (default: none, the report then shows no thumbnail).
+    """
     settings = settings or CompareSettings()
+    sources = sources or {}
     return Comparison(
         backends=tuple(backends),
         images=tuple(
-            compare_image(name, results, failures, backends, settings)
+            compare_image(name, results, failures, backends, settings, sources.get(name))
             for name, results, failures in images
         ),
         settings=settings,

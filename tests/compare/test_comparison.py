@@ -1,0 +1,152 @@
+"""Comparison as a value: summaries, the text table, JSON and CSV, from hand-built results."""
+
+import csv
+import io
+import json
+
+import pytest
+from compare.conftest import azure_result, cloud_result, local_result
+
+from visionkit.compare import Agreement, Comparison, Failure, build_comparison
+from visionkit.compare.export import BASE_COLUMNS, COMPARISON_SCHEMA
+from visionkit.compare.metrics import METRICS
+from visionkit.results import AnalysisResult
+
+CAT = local_result({"cat": 0.7, "dog": 0.2}, {"mammal": 0.9, "animal": 0.93}, elapsed_s=0.02)
+TRUCK = local_result({"truck": 0.8}, {"land vehicle": 0.85, "vehicle": 0.86}, elapsed_s=0.04)
+
+
+@pytest.fixture
+def comparison() -> Comparison:
+    return build_comparison(
+        [
+            ("cat.jpg", {"local": CAT, "azure": cloud_result({"kitten": 0.95})}, {}),
+            ("truck.jpg", {"local": TRUCK, "azure": cloud_result({"dog": 0.9})}, {}),
+            (
+                "broken.jpg",
+                {"local": CAT},
+                {"azure": Failure("azure", "BackendUnavailableError", "503 from the service")},
+            ),
+        ],
+        ["local", "azure"],
+    )
+
+
+def test_summary_counts_agreements_and_keeps_failures_apart(comparison):
+    top1 = next(s for s in comparison.summary() if s.metric == "top1")
+    assert (top1.pair, top1.agreed, top1.disagreed, top1.not_comparable) == (
+        "local vs azure",
+        1,
+        1,
+        1,  # broken.jpg: azure failed, so nothing to compare, not a disagreement
+    )
+    assert top1.agreement_rate == 0.5
+    assert top1.mean_value == 0.5
+    adult = next(s for s in comparison.summary() if s.metric == "adult")
+    assert (adult.comparable, adult.not_comparable, adult.agreement_rate) == (0, 3, None)
+    assert [s.metric for s in comparison.summary()] == list(METRICS)
+
+
+def test_latency_summarises_each_backend_and_counts_failures(comparison):
+    local, azure = comparison.latency()
+    assert (local.backend, local.count, local.failures) == ("local", 3, 0)
+    assert local.mean_s == pytest.approx((0.02 + 0.04 + 0.02) / 3)
+    assert local.median_s == pytest.approx(0.02)
+    assert local.max_s == pytest.approx(0.04)
+    assert (azure.count, azure.failures, azure.mean_s) == (2, 1, pytest.approx(0.2))
+
+
+def test_failures_are_listed_with_their_image(comparison):
+    assert comparison.failures == (
+        ("broken.jpg", Failure("azure", "BackendUnavailableError", "503 from the service")),
+    )
+
+
+def test_str_is_a_table_with_every_metric_and_backend(comparison):
+    text = str(comparison)
+    assert text.startswith("3 image(s), backends local, azure; 1 failure(s)")
+    for name in METRICS:
+        assert f"local vs azure  {name}" in text
+    assert "local vs azure  top1              50%        1/1/1" in text
+    assert "azure    2         1       200 ms  200 ms  200 ms" in text
+
+
+def test_a_pair_and_its_metrics_can_be_looked_up(comparison):
+    pair = comparison.images[0].pair("azure", "local")
+    assert pair.metric("top1").agreement is Agreement.AGREE
+    with pytest.raises(KeyError, match="No metric 'nope'"):
+        pair.metric("nope")
+    with pytest.raises(KeyError, match="No comparison"):
+        comparison.images[0].pair("local", "other")
+
+
+def test_to_dict_is_json_and_keeps_every_result_and_verdict(comparison):
+    data = json.loads(comparison.to_json())
+    assert data["schema"] == COMPARISON_SCHEMA
+    assert data["backends"] == ["local", "azure"]
+    assert data["settings"]["top_k"] == 3
+    first = data["images"][0]
+    assert (
+        AnalysisResult.from_dict(first["results"]["azure"]).tags
+        == cloud_result({"kitten": 0.95}).tags
+    )
+    assert "raw" not in first["results"]["azure"]
+    metrics = {m["name"]: m for m in first["pairs"][0]["metrics"]}
+    assert metrics["top1"] == {
+        "name": "top1",
+        "agreement": "agree",
+        "value": 1.0,
+        "detail": "both say 'cat'",
+    }
+    assert data["images"][2]["failures"] == {
+        "azure": {"type": "BackendUnavailableError", "message": "503 from the service"}
+    }
+    assert len(data["summary"]) == len(METRICS)
+    assert comparison.to_dict(include_raw=True)["images"][0]["results"]["azure"]["raw"] is None
+
+
+def test_csv_has_one_row_per_image_and_backend(comparison, tmp_path):
+    path = tmp_path / "out.csv"
+    text = comparison.to_csv(path)
+    assert path.read_text(encoding="utf-8") == text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["image"], r["backend"], r["status"]) for r in rows] == [
+        ("cat.jpg", "local", "ok"),
+        ("cat.jpg", "azure", "ok"),
+        ("truck.jpg", "local", "ok"),
+        ("truck.jpg", "azure", "ok"),
+        ("broken.jpg", "local", "ok"),
+        ("broken.jpg", "azure", "error"),
+    ]
+    header = next(csv.reader(io.StringIO(text)))
+    assert header[: len(BASE_COLUMNS)] == list(BASE_COLUMNS)
+    cat_local, cat_azure = rows[0], rows[1]
+    assert cat_local["top1 vs azure"] == cat_azure["top1 vs local"] == "agree"
+    assert cat_local["top1 vs azure value"] == "1.0000"
+    assert cat_local["top1 vs local"] == ""  # a backend is not compared with itself
+    assert cat_local["top_tag"] == "animal"
+    assert cat_local["tags"].startswith("animal=0.930; mammal=0.900; cat=0.700")
+    assert cat_azure["caption"] == "Satya Nadella sitting on a bench"
+    assert cat_azure["objects"] == "tree@0,0,50,50"
+    assert cat_azure["accent_color"] == "#873B59"
+    assert rows[5]["error_type"] == "BackendUnavailableError"
+    assert rows[5]["top1 vs local"] == ""
+
+
+def test_three_backends_are_compared_pairwise():
+    other = azure_result()
+    comparison = build_comparison(
+        [("x.jpg", {"local": CAT, "azure": other, "aws": other}, {})],
+        ["local", "azure", "aws"],
+    )
+    assert comparison.pairs == (("local", "azure"), ("local", "aws"), ("azure", "aws"))
+    assert [p.label for p in comparison.images[0].pairs] == [
+        "local vs azure",
+        "local vs aws",
+        "azure vs aws",
+    ]
+    assert {s.pair for s in comparison.summary()} == {
+        "local vs azure",
+        "local vs aws",
+        "azure vs aws",
+    }
