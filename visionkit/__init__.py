@@ -12,6 +12,7 @@ backends are imported when first used.
 from visionkit.api import analyze, analyze_async, close_analyzers, get_analyzer
 from visionkit.backends.base import Analyzer
 from visionkit.backends.registry import backend_names, register_backend
+from visionkit.batch import BatchItem, analyze_many, analyze_many_async
 from visionkit.compare import Comparison, compare
 from visionkit.config import configure, reset_configuration
 from visionkit.errors import (
@@ -59,6 +60,7 @@ __all__ = [
     "BackendError",
     "BackendTimeoutError",
     "BackendUnavailableError",
+    "BatchItem",
     "BoundingBox",
     "Brand",
     "Caption",
@@ -87,6 +89,8 @@ __all__ = [
     "__version__",
     "analyze",
     "analyze_async",
+    "analyze_many",
+    "analyze_many_async",
     "backend_names",
     "close_analyzers",
     "compare",

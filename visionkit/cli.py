@@ -56,6 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="a backend option, e.g. -o top_k=5 (repeatable)",
     )
+    p.add_argument("-r", "--recursive", action="store_true", help="walk folders recursively")
+    p.add_argument("--out", metavar="FILE", help="write JSON lines here as images finish")
+    p.add_argument("--resume", action="store_true", help="skip images already done in --out")
+    p.add_argument("--concurrency", type=int, help="requests (cloud) or batches (local) at once")
+    p.add_argument("--rate", help="cloud call limit: 10/s, 20/min, free (F0) or standard (S1)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor fill the cache")
+
+    p = sub.add_parser("cache", help="show or clear the cache of cloud results")
+    p.add_argument("cache_command", choices=["stats", "clear"], metavar="{stats,clear}")
+    p.add_argument("-b", "--backend", help="with clear: only this backend's results")
 
     sub.add_parser(
         "backends", help="list backends, their capabilities and whether each is configured"
@@ -127,8 +137,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _cmd_analyze(args: argparse.Namespace, out: Console, err: Console) -> int:
     from visionkit.api import get_analyzer
+    from visionkit.batch.command import run_batch, wants_batch
+    from visionkit.cache import cached_analyze
     from visionkit.features import parse_features
     from visionkit.render import result_table
+
+    if wants_batch(args):  # folders, --out, --resume, --concurrency, --rate
+        return run_batch(args, out, err)
 
     features = parse_features(args.features) if args.features else None
     analyzer = get_analyzer(args.backend, **dict(args.option))
@@ -136,7 +151,8 @@ def _cmd_analyze(args: argparse.Namespace, out: Console, err: Console) -> int:
     failed = 0
     for image in args.images:
         try:
-            result = analyzer.analyze(image, features)
+            cache = False if args.no_cache else None
+            result = cached_analyze(analyzer, image, features, cache=cache)
         except ConfigError:
             raise
         except VisionKitError as exc:
@@ -289,8 +305,15 @@ def _cmd_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
     return EXIT_SOME_FAILED if comparison.failures else EXIT_OK
 
 
+def _cmd_cache(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from visionkit.cache.command import run_cache_command
+
+    return run_cache_command(args, out, err)
+
+
 _COMMANDS = {
     "analyze": _cmd_analyze,
+    "cache": _cmd_cache,
     "compare": _cmd_compare,
     "backends": _cmd_backends,
     "config": _cmd_config,

@@ -1,0 +1,71 @@
+"""The local backend's batched path gives what one-by-one calls give, on real photos."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from visionkit.backends.local import LocalAnalyzer
+from visionkit.batch import analyze_many
+from visionkit.errors import InvalidImageError, ModelError
+
+
+def same(a, b):
+    return dataclasses.replace(a, elapsed_s=None) == dataclasses.replace(b, elapsed_s=None)
+
+
+@pytest.fixture
+def photos(cifar10_dir, chelsea_png, rocket_jpg):
+    return [chelsea_png, rocket_jpg, *sorted((cifar10_dir / "test" / "ship").glob("*.jpg"))[:10]]
+
+
+def test_pixel_features_batched_equal_single_calls(photos):
+    analyzer = LocalAnalyzer()
+    features = ["colors", "image_type", "metadata"]
+    batched = analyzer.analyze_batch(photos, features)
+    assert all(same(b, analyzer.analyze(p, features)) for b, p in zip(batched, photos, strict=True))
+    analyzer.close()
+
+
+def test_a_broken_file_fails_alone_inside_a_batch(photos, tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(photos[2].read_bytes()[:100])
+    analyzer = LocalAnalyzer()
+    outcomes = analyzer.analyze_batch([photos[0], broken, photos[1]], ["colors"])
+    assert isinstance(outcomes[1], InvalidImageError) and str(broken) in str(outcomes[1])
+    assert outcomes[0].colors is not None and outcomes[2].colors is not None
+    analyzer.close()
+
+
+def test_without_a_model_every_tag_request_fails_with_the_model_error(photos, tmp_path):
+    analyzer = LocalAnalyzer(model=tmp_path / "missing.tflite")
+    try:
+        outcomes = analyzer.analyze_batch(photos[:3], ["tags", "colors"])
+    except ImportError:
+        pytest.skip("the classifier module is not in this checkout yet")
+    assert all(isinstance(o, ModelError) for o in outcomes)
+    analyzer.close()
+
+
+def test_analyze_many_streams_a_folder_through_the_local_backend(photos):
+    run = analyze_many(iter(photos), ["colors", "metadata"], backend="local", batch_size=5)
+    items = list(run)
+    assert [it.input for it in items] == photos
+    assert all(it.ok and it.result.metadata.width > 0 for it in items)
+    assert run.stats.done == len(photos) and run.stats.requests == 0
+
+
+def test_tags_batched_equal_tags_one_by_one(photos):
+    analyzer = LocalAnalyzer()
+    try:
+        analyzer.classifier  # noqa: B018 - loads the model or says why not
+    except (ModelError, ImportError) as exc:
+        pytest.skip(f"no trained model yet: {exc}")
+    batched = analyzer.analyze_batch(photos, ["tags"])
+    for result, photo in zip(batched, photos, strict=True):
+        single = analyzer.analyze(photo, ["tags"])
+        assert [t.name for t in result.tags] == [t.name for t in single.tags]
+        for a, b in zip(result.tags, single.tags, strict=True):
+            assert a.confidence == pytest.approx(b.confidence, abs=1e-4)
+    analyzer.close()

@@ -1,0 +1,215 @@
+"""``visionkit analyze DIR --recursive --out results.jsonl``: a folder of photos, resumably.
+
+Results are written as JSON lines the moment each image finishes and the file
+is flushed after every line, so a crash or Ctrl-C loses at most the images in
+flight; ``--resume`` then skips every input that already has a result line
+(failed ones are tried again, and their new line comes after the old one: the
+last line for an input is the one that counts). The records have the shape
+``visionkit analyze --json`` prints.
+
+The image list is walked twice, once to count (for the progress bar's ETA)
+and once to analyse, rather than held in memory: a walk is cheap next to an
+analysis, and a list of millions of paths is not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from visionkit.errors import ConfigError
+from visionkit.images import is_url
+
+from .items import BatchItem, BatchStats
+from .runner import analyze_many
+
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".mpo"}
+)
+"""File names a folder walk picks up: the formats :mod:`visionkit.images` accepts."""
+
+MAX_FAILURES_LISTED = 20
+
+
+def wants_batch(args: argparse.Namespace) -> bool:
+    """True when ``analyze`` was asked for a folder run rather than a few images."""
+    flags = (args.out, args.recursive, args.resume, args.concurrency, args.rate)
+    return any(f for f in flags) or any(
+        not is_url(i) and Path(i).expanduser().is_dir() for i in args.images
+    )
+
+
+def iter_images(targets: Sequence[str], *, recursive: bool) -> Iterator[str]:
+    """Every image named by ``targets``: URLs and files as given, folders walked in name order.
+
+    Hidden files and folders (names starting with ``.``) are skipped, as
+    every photo manager does: they hold thumbnails and metadata, not photos.
+    """
+    for target in targets:
+        path = Path(target).expanduser()
+        if is_url(target) or not path.is_dir():
+            yield target
+            continue
+        if recursive:
+            for folder, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                yield from _images_in(Path(folder), files)
+        else:
+            yield from _images_in(path, (p.name for p in path.iterdir() if p.is_file()))
+
+
+def _images_in(folder: Path, names: Iterator[str] | list[str]) -> Iterator[str]:
+    for name in sorted(names):
+        if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_SUFFIXES:
+            yield str(folder / name)
+
+
+def finished_inputs(path: Path) -> set[str]:
+    """Inputs with a result line in ``path`` (a previous run's output); errors do not count.
+
+    A last line cut short by a crash is ignored: its image is simply done again.
+    """
+    done: set[str] = set()
+    if not path.exists():
+        return done
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict) and "error" not in record and "input" in record:
+                done.add(str(record["input"]))
+    return done
+
+
+class _RateColumn(ProgressColumn):
+    """Images per second, averaged by rich over the last half minute."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.1f} img/s" if speed else "- img/s", style="progress.data.speed")
+
+
+def run_batch(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """The ``analyze`` command for folders and long lists; returns the exit code."""
+    from visionkit.cli import EXIT_OK, EXIT_SOME_FAILED
+    from visionkit.features import parse_features
+
+    out_path = Path(args.out).expanduser() if args.out else None
+    if out_path is not None and out_path.exists() and not args.resume:
+        raise ConfigError(
+            f"{out_path} already exists. Pass --resume to continue that run, or choose "
+            f"another --out (or delete the file) to start afresh."
+        )
+    if args.resume and out_path is None:
+        raise ConfigError("--resume continues the run written to --out FILE; give --out.")
+    skip = finished_inputs(out_path) if (out_path is not None and args.resume) else set()
+    features = parse_features(args.features) if args.features else None
+
+    def todo() -> Iterator[str]:
+        return (i for i in iter_images(args.images, recursive=args.recursive) if i not in skip)
+
+    total = sum(1 for _ in todo())
+    if skip:
+        err.print(f"Resuming: {len(skip):,} image(s) already have results in {out_path}.")
+    run = analyze_many(
+        todo(),
+        features,
+        backend=args.backend,
+        concurrency=args.concurrency,
+        rate=args.rate,
+        cache=False if args.no_cache else None,
+        **dict(args.option),
+    )
+    started = time.perf_counter()
+    sink = _open_sink(out_path)
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _RateColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+    try:
+        with progress, run:
+            task = progress.add_task("analysing", total=total)
+            for item in run:
+                _emit(item, sink, out, args)
+                progress.advance(task)
+    finally:
+        if sink is not None:
+            sink.close()
+    _summary(run.stats, time.perf_counter() - started, err, out_path)
+    return EXIT_SOME_FAILED if run.stats.failed else EXIT_OK
+
+
+def _open_sink(path: Path | None) -> IO[str] | None:
+    if path is None:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sink = path.open("a", encoding="utf-8")
+    if sink.tell() > 0:
+        with path.open("rb") as fh:
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) != b"\n":  # a line cut short by a crash: start on a fresh line
+                sink.write("\n")
+    return sink
+
+
+def _emit(item: BatchItem, sink: IO[str] | None, out: Console, args: argparse.Namespace) -> None:
+    record: dict[str, Any] = item.to_dict(include_raw=args.raw)
+    if sink is not None:
+        sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+        sink.flush()
+    elif args.json:
+        print(json.dumps(record, ensure_ascii=False), flush=True)
+    elif item.result is not None:
+        out.print(f"{item.label}: {item.result.summary()}", highlight=False, markup=False)
+
+
+def _summary(stats: BatchStats, elapsed: float, err: Console, out_path: Path | None) -> None:
+    rate = stats.total / elapsed if elapsed > 0 else 0.0
+    minutes, seconds = divmod(elapsed, 60)
+    took = f"{int(minutes)}m{seconds:04.1f}s" if minutes else f"{seconds:.1f}s"
+    err.print(
+        f"done {stats.done:,}, failed {stats.failed:,}, cached {stats.cached:,} "
+        f"in {took} ({rate:.1f} images/s); cost: {stats.requests:,} calls"
+        + (f", {stats.throttled:,} throttled (429)" if stats.throttled else ""),
+        highlight=False,
+    )
+    if out_path is not None:
+        err.print(f"results: {out_path}", highlight=False)
+    if stats.failures:
+        err.print(f"[red]{stats.failed:,} image(s) failed:[/red]")
+        for label, message in stats.failures[:MAX_FAILURES_LISTED]:
+            err.print(f"  {label}: {message}", highlight=False, markup=False)
+        if stats.failed > MAX_FAILURES_LISTED:
+            rest = stats.failed - MAX_FAILURES_LISTED
+            where = f"; all are in {out_path}" if out_path else ""
+            err.print(f"  ... and {rest:,} more{where}", highlight=False)
+
+
+__all__ = ["IMAGE_SUFFIXES", "finished_inputs", "iter_images", "run_batch", "wants_batch"]
