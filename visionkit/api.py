@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from visionkit.backends.base import Analyzer, FeaturesArg
@@ -19,6 +20,7 @@ from visionkit.config import (
     build_backend_options,
     resolve_backend_name,
     resolve_backend_options,
+    resolve_fallback,
 )
 from visionkit.images import ImageInput
 from visionkit.results import AnalysisResult
@@ -51,6 +53,7 @@ def analyze(
     features: FeaturesArg = None,
     *,
     backend: str | None = None,
+    fallback: Sequence[str] | str | None = None,
     **options: Any,
 ) -> AnalysisResult:
     """Analyse one image and return one typed result.
@@ -59,8 +62,16 @@ def analyze(
     http(s) URL. ``features`` limits the work (names or :class:`Feature`
     members); left out, the backend does everything it supports. Extra
     keywords are options of the backend (``top_k=5``, ``endpoint=...``).
+    ``fallback`` (default: from configuration, else none) lists backends that
+    answer when this one is down or has no key; see ``docs/fallback.md``.
     """
-    return get_analyzer(backend, **options).analyze(image, features)
+    chain = resolve_fallback(fallback).value
+    if not chain:
+        return get_analyzer(backend, **options).analyze(image, features)
+    from visionkit.fallback import analyze_with_fallback
+
+    primary = resolve_backend_name(backend).value
+    return analyze_with_fallback(image, features, primary=primary, fallback=chain, options=options)
 
 
 async def analyze_async(
@@ -68,10 +79,19 @@ async def analyze_async(
     features: FeaturesArg = None,
     *,
     backend: str | None = None,
+    fallback: Sequence[str] | str | None = None,
     **options: Any,
 ) -> AnalysisResult:
     """The awaitable twin of :func:`analyze`; cloud backends use real async I/O."""
-    return await get_analyzer(backend, **options).analyze_async(image, features)
+    chain = resolve_fallback(fallback).value
+    if not chain:
+        return await get_analyzer(backend, **options).analyze_async(image, features)
+    from visionkit.fallback import analyze_with_fallback_async
+
+    primary = resolve_backend_name(backend).value
+    return await analyze_with_fallback_async(
+        image, features, primary=primary, fallback=chain, options=options
+    )
 
 
 def close_analyzers() -> None:

@@ -1,0 +1,212 @@
+"""Fallback: when the configured backend cannot answer, let the next one answer instead.
+
+A cloud backend fails for reasons that have nothing to do with the image: the
+service throttles past every retry, answers 5xx, times out, the machine is
+offline, or no key is configured on this machine. For those, and only those,
+the next backend in the ``fallback`` list is asked, and the result says so:
+``result.backend`` names who answered and ``result.fallback_reason`` why.
+
+Everything else raises, because another backend would hide a problem the user
+must fix: an invalid image is invalid everywhere, and a *wrong* key
+(:class:`~visionkit.errors.AuthenticationError`) must never quietly turn into
+local answers. Off by default; turned on with ``fallback=["local"]`` on the
+call, ``configure(fallback=...)``, ``VISIONKIT_FALLBACK`` or ``fallback = [...]``
+in the config file.
+
+A fallback backend is asked only for the requested features it offers, and
+the reason names those it left out. Each fallback is logged (logger
+``visionkit.fallback``, warning level) with the error class and message;
+visionkit's messages never contain a key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from visionkit.backends.base import Analyzer, FeaturesArg
+from visionkit.backends.registry import get_backend_class
+from visionkit.errors import (
+    BackendTimeoutError,
+    BackendUnavailableError,
+    ConfigError,
+    RateLimitError,
+    VisionKitError,
+)
+from visionkit.features import Feature, parse_features
+from visionkit.images import ImageInput
+from visionkit.results import AnalysisResult
+
+logger = logging.getLogger("visionkit.fallback")
+
+FALLBACK_ERRORS: tuple[type[VisionKitError], ...] = (
+    RateLimitError,
+    BackendUnavailableError,
+    BackendTimeoutError,
+)
+"""Errors that say the service could not answer now, whatever the image: worth a fallback.
+
+Rate limits and 5xx reach here only after the backend's own retries ran out;
+"no network" arrives as :class:`BackendUnavailableError`.
+"""
+
+
+def missing_configuration(backend: str, options: dict[str, Any] | None = None) -> list[str]:
+    """What ``backend`` reports missing on this machine (for Azure: its endpoint or key).
+
+    This is :meth:`Analyzer.configuration_problems`, asked without calling the
+    service. Options that do not even validate are not "missing": they are
+    mistakes, and give an empty list.
+    """
+    from visionkit.config import build_backend_options, resolve_backend_options
+
+    try:
+        typed = build_backend_options(backend, resolve_backend_options(backend, options or {}))
+    except ConfigError:
+        return []
+    return get_backend_class(backend).configuration_problems(typed)
+
+
+def fallback_cause(backend: str, exc: BaseException, options: dict[str, Any]) -> str | None:
+    """Why ``exc`` from ``backend`` justifies a fallback, or ``None`` if it must be raised.
+
+    A :class:`ConfigError` qualifies only when the backend reports credentials
+    missing: any other configuration mistake (a malformed endpoint, an unknown
+    option) is the user's to fix, not to route around.
+    """
+    if isinstance(exc, FALLBACK_ERRORS):
+        return f"{backend} failed: {type(exc).__name__}: {exc}"
+    if isinstance(exc, ConfigError):
+        missing = missing_configuration(backend, options)
+        if missing:
+            return f"{backend} is not configured: {'; '.join(missing)}"
+    return None
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """One backend to try and the features to ask it for."""
+
+    backend: str
+    options: dict[str, Any]
+    features: frozenset[Feature] | None
+    left_out: tuple[str, ...]
+
+
+def plan(
+    primary: str,
+    fallback: Sequence[str],
+    features: FeaturesArg,
+    options: dict[str, Any],
+) -> list[_Attempt]:
+    """The primary with its options and the requested features, then each fallback.
+
+    Call options belong to the primary (``endpoint=...`` means nothing to
+    ``local``); fallbacks use their configured options. A fallback offering
+    none of the requested features is left out of the plan.
+    """
+    wanted = parse_features(features)
+    attempts = [_Attempt(primary, options, wanted, ())]
+    for name in fallback:
+        if name == primary:
+            continue
+        capabilities = get_backend_class(name).capabilities
+        if wanted is None:
+            attempts.append(_Attempt(name, {}, None, ()))
+            continue
+        offered = wanted & capabilities
+        if offered:
+            left_out = tuple(sorted(f.value for f in wanted - offered))
+            attempts.append(_Attempt(name, {}, offered, left_out))
+        else:
+            logger.info("fallback %s skipped: it offers none of the requested features", name)
+    return attempts
+
+
+def _reason(causes: list[str], attempt: _Attempt) -> str:
+    text = "; ".join(causes) + f"; {attempt.backend} answered"
+    if attempt.features is None:
+        text += " with every feature it supports"
+    elif attempt.left_out:
+        text += f" without {', '.join(attempt.left_out)} (not supported by {attempt.backend})"
+    return text
+
+
+def _analyzer(attempt: _Attempt) -> Analyzer:
+    from visionkit.api import get_analyzer
+
+    return get_analyzer(attempt.backend, **attempt.options)
+
+
+def _failed(attempt: _Attempt, exc: VisionKitError, causes: list[str], last: bool) -> None:
+    """Record why ``attempt`` failed, or re-raise when no fallback may follow."""
+    cause = fallback_cause(attempt.backend, exc, attempt.options)
+    if cause is None or last:
+        if causes:
+            exc.add_note("Fallbacks tried before: " + "; ".join(causes))
+        raise exc
+    causes.append(cause)
+    logger.warning("%s; trying the next backend", cause)
+
+
+def analyze_with_fallback(
+    image: ImageInput,
+    features: FeaturesArg,
+    *,
+    primary: str,
+    fallback: Sequence[str],
+    options: dict[str, Any],
+) -> AnalysisResult:
+    """Analyse with ``primary``; on a service failure or a missing key, with each fallback."""
+    attempts = plan(primary, fallback, features, options)
+    causes: list[str] = []
+    for index, attempt in enumerate(attempts):
+        try:
+            result = _analyzer(attempt).analyze(image, attempt.features)
+        except VisionKitError as exc:
+            _failed(attempt, exc, causes, last=index == len(attempts) - 1)
+            continue
+        return _answered(result, causes, attempt)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+async def analyze_with_fallback_async(
+    image: ImageInput,
+    features: FeaturesArg,
+    *,
+    primary: str,
+    fallback: Sequence[str],
+    options: dict[str, Any],
+) -> AnalysisResult:
+    """The awaitable twin of :func:`analyze_with_fallback`."""
+    attempts = plan(primary, fallback, features, options)
+    causes: list[str] = []
+    for index, attempt in enumerate(attempts):
+        try:
+            result = await _analyzer(attempt).analyze_async(image, attempt.features)
+        except VisionKitError as exc:
+            _failed(attempt, exc, causes, last=index == len(attempts) - 1)
+            continue
+        return _answered(result, causes, attempt)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _answered(result: AnalysisResult, causes: list[str], attempt: _Attempt) -> AnalysisResult:
+    if not causes:
+        return result
+    reason = _reason(causes, attempt)
+    logger.warning("fallback: %s", reason)
+    return dataclasses.replace(result, fallback_reason=reason)
+
+
+__all__ = [
+    "FALLBACK_ERRORS",
+    "analyze_with_fallback",
+    "analyze_with_fallback_async",
+    "fallback_cause",
+    "missing_configuration",
+    "plan",
+]
