@@ -301,6 +301,7 @@ def _cmd_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
             f"{escape(failure.message)}",
             markup=True,
             highlight=False,
+            soft_wrap=True,
         )
     return EXIT_SOME_FAILED if comparison.failures else EXIT_OK
 

@@ -11,8 +11,10 @@ def summary_tables(comparison: Comparison) -> list[Table]:
     """The agreement summary, then latency per backend."""
     summary = Table(title="Agreement", title_justify="left", header_style="bold")
     for column in ("pair", "metric", "agreement", "agree/disagree/n.c.", "mean"):
-        summary.add_column(column, justify="right" if column in ("agreement", "mean") else "left")
-    summary.add_column("value means", style="dim")
+        summary.add_column(
+            column, justify="right" if column in ("agreement", "mean") else "left", no_wrap=True
+        )
+    summary.add_column("value means", style="dim", ratio=1)
     for metric, row in zip(comparison.summary(), comparison.summary_rows(), strict=True):
         rate = metric.agreement_rate
         style = (
