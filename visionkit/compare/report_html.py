@@ -18,8 +18,8 @@ from html import escape
 from typing import Any
 
 from visionkit.compare.comparison import Comparison, ImageComparison, MetricSummary
-from visionkit.compare.crosswalk import Crosswalk
-from visionkit.compare.metrics import METRIC_DESCRIPTIONS, Agreement
+from visionkit.compare.metrics import METRIC_DESCRIPTIONS, Agreement, ranked_concepts_all
+from visionkit.compare.settings import CompareSettings
 from visionkit.results import AnalysisResult
 
 BACKEND_COLORS = ("#d9480f", "#1971c2", "#2b8a3e", "#9c36b5", "#e67700", "#0b7285")
@@ -39,6 +39,7 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line);
          vertical-align: top; }
 th { font-weight: 600; background: #f8f9fa; }
+td:first-child, td:nth-child(2) { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .agree { background: var(--agree-bg); } .disagree { background: var(--disagree-bg); }
 .nc { background: var(--nc-bg); color: var(--nc); }
@@ -218,9 +219,8 @@ def _settings_section(comparison: Comparison) -> str:
 def _image_article(
     image: ImageComparison, comparison: Comparison, colors: dict[str, str], size: int
 ) -> str:
-    crosswalk = comparison.settings.crosswalk
     columns = "".join(
-        _backend_column(image, backend, comparison, colors[backend], crosswalk)
+        _backend_column(image, backend, comparison, colors[backend])
         for backend in comparison.backends
     )
     metrics = "".join(
@@ -319,7 +319,6 @@ def _backend_column(
     backend: str,
     comparison: Comparison,
     color: str,
-    crosswalk: Crosswalk,
 ) -> str:
     result = image.results.get(backend)
     failure = image.failures.get(backend)
@@ -342,7 +341,7 @@ def _backend_column(
             f'<span class="muted">{result.caption.confidence:.0%}</span></p>'
         )
     if result.tags is not None:
-        body.append(_tags(result, others, crosswalk))
+        body.append(_tags(result, others, comparison.settings))
     if result.objects is not None:
         names = ", ".join(f"{o.name} {o.confidence:.0%}" for o in result.objects) or "none"
         body.append(f'<p class="objects">objects: {escape(names)}</p>')
@@ -356,21 +355,19 @@ def _backend_column(
     return head + "".join(body) + "</section>"
 
 
-def _tags(result: AnalysisResult, others: list[AnalysisResult], crosswalk: Crosswalk) -> str:
-    """Tags coloured by whether another backend states the same concept (or a broader one)."""
-    stated: set[str] = set()
-    for other in others:
-        for tag in other.tags or ():
-            concept = crosswalk.concept(tag.name) or (
-                crosswalk.concept(tag.hint) if tag.hint else None
-            )
-            if concept is not None:
-                stated.add(concept)
+def _tags(result: AnalysisResult, others: list[AnalysisResult], settings: CompareSettings) -> str:
+    """Tags coloured as the tag metrics see them: shared (another backend states the same,
+    a broader or a narrower concept), unshared, or neutral (no crosswalk counterpart, or
+    below ``min_tag_confidence``)."""
+    crosswalk, floor = settings.crosswalk, settings.min_tag_confidence
+    stated = {c for other in others for c, p in ranked_concepts_all(other, crosswalk) if p >= floor}
     items = []
     for tag in sorted(result.tags or (), key=lambda t: -t.confidence):
-        concept = crosswalk.concept(tag.name)
+        concept = crosswalk.concept(tag.name) or (crosswalk.concept(tag.hint) if tag.hint else None)
         if concept is None or not others:
             css, note = "", "no counterpart in the crosswalk"
+        elif tag.confidence < floor:
+            css, note = "", f"below min_tag_confidence {floor:g}"
         elif any(crosswalk.relation(concept, o).compatible for o in stated):
             css, note = "shared", "another backend says this, or a broader or narrower word"
         else:

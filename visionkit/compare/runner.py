@@ -2,11 +2,10 @@
 
 Each backend gets its own thread pool, so backends run side by side and a
 slow cloud never waits for the local model. How many images a backend takes
-at once depends on what it is: a backend with real asynchronous I/O (it
-overrides ``Analyzer._analyze_async``, as network backends do) spends its time
-waiting on the network and gets several workers; a CPU-bound backend (the
-local CNN) gets one, because two model invocations on two shared cores only
-slow each other down. ``concurrency=`` overrides either.
+at once depends on what it is: a remote backend (``Analyzer.is_remote()``)
+spends its time waiting on the network and gets several workers; a CPU-bound
+backend (the local CNN) gets one, because two model invocations on two shared
+cores only slow each other down. ``concurrency=`` overrides either.
 
 Every call is isolated: an exception becomes a
 :class:`~visionkit.compare.comparison.Failure` for that image and backend, and
@@ -134,8 +133,7 @@ def _features_for(
 def _workers(analyzer: Analyzer, concurrency: Mapping[str, int]) -> int:
     if analyzer.name in concurrency:
         return max(1, int(concurrency[analyzer.name]))
-    does_io = type(analyzer)._analyze_async is not Analyzer._analyze_async
-    return NETWORK_WORKERS if does_io else 1
+    return NETWORK_WORKERS if analyzer.is_remote() else 1
 
 
 def compare(
