@@ -1,5 +1,7 @@
 """The crosswalk: CIFAR-10 classes meet cloud words, with a hierarchy users can extend."""
 
+from pathlib import Path
+
 import pytest
 
 from visionkit.compare.crosswalk import Crosswalk, Relation, normalize_label
@@ -103,3 +105,10 @@ def test_bad_entries_are_configuration_errors(cw, table, message):
 
 def test_labels_normalise_case_underscores_and_spaces():
     assert normalize_label(" Land_Vehicle  ") == "land vehicle"
+
+
+def test_the_documented_table_is_the_default_table(cw):
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "compare.md").read_text("utf-8")
+    for name, entry in cw.to_dict().items():
+        parent = f"`{entry['parent']}`" if entry["parent"] else "(top)"
+        assert f"| `{name}` | {parent} | {', '.join(entry['synonyms'])} |" in docs, name
