@@ -150,3 +150,28 @@ def test_three_backends_are_compared_pairwise():
         "local vs aws",
         "azure vs aws",
     }
+
+
+def test_json_reads_back_into_the_same_comparison(comparison):
+    again = Comparison.from_json(comparison.to_json())
+    assert again.backends == comparison.backends
+    assert again.summary() == comparison.summary()
+    assert [i.results for i in again.images] == [i.results for i in comparison.images]
+    assert again.failures == comparison.failures
+
+
+def test_a_saved_comparison_can_be_judged_again_with_other_thresholds(comparison):
+    data = comparison.to_dict()
+    data["settings"]["min_tag_confidence"] = 0.95
+    data["crosswalk"]["cat"]["synonyms"].remove("kitten")
+    again = Comparison.from_dict(data)
+    assert again.settings.min_tag_confidence == 0.95
+    # Without "kitten" in the crosswalk, Azure says nothing about cats any more.
+    assert again.images[0].pair("local", "azure").metric("top1").agreement is Agreement.DISAGREE
+
+
+def test_an_unknown_schema_is_refused(comparison):
+    data = comparison.to_dict()
+    data["schema"] = "visionkit.comparison/99"
+    with pytest.raises(ValueError, match="Unsupported comparison schema"):
+        Comparison.from_dict(data)

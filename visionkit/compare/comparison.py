@@ -219,6 +219,19 @@ class Comparison:
 
         return comparison_to_dict(self, include_raw=include_raw)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Comparison:
+        """Rebuild from :meth:`to_dict` output; verdicts are recomputed from the results."""
+        from visionkit.compare.export import comparison_from_dict
+
+        return comparison_from_dict(data)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Comparison:
+        import json
+
+        return cls.from_dict(json.loads(text))
+
     def to_json(self, *, indent: int | None = 2, include_raw: bool = False) -> str:
         import json
 
