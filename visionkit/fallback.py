@@ -87,8 +87,8 @@ def fallback_cause(backend: str, exc: BaseException, options: dict[str, Any]) ->
 
 
 @dataclass(frozen=True)
-class _Attempt:
-    """One backend to try and the features to ask it for."""
+class Attempt:
+    """One backend to try, its call options, the features to ask it, and those it cannot do."""
 
     backend: str
     options: dict[str, Any]
@@ -101,7 +101,7 @@ def plan(
     fallback: Sequence[str],
     features: FeaturesArg,
     options: dict[str, Any],
-) -> list[_Attempt]:
+) -> list[Attempt]:
     """The primary with its options and the requested features, then each fallback.
 
     Call options belong to the primary (``endpoint=...`` means nothing to
@@ -109,24 +109,24 @@ def plan(
     none of the requested features is left out of the plan.
     """
     wanted = parse_features(features)
-    attempts = [_Attempt(primary, options, wanted, ())]
+    attempts = [Attempt(primary, options, wanted, ())]
     for name in fallback:
         if name == primary:
             continue
         capabilities = get_backend_class(name).capabilities
         if wanted is None:
-            attempts.append(_Attempt(name, {}, None, ()))
+            attempts.append(Attempt(name, {}, None, ()))
             continue
         offered = wanted & capabilities
         if offered:
             left_out = tuple(sorted(f.value for f in wanted - offered))
-            attempts.append(_Attempt(name, {}, offered, left_out))
+            attempts.append(Attempt(name, {}, offered, left_out))
         else:
             logger.info("fallback %s skipped: it offers none of the requested features", name)
     return attempts
 
 
-def _reason(causes: list[str], attempt: _Attempt) -> str:
+def _reason(causes: list[str], attempt: Attempt) -> str:
     text = "; ".join(causes) + f"; {attempt.backend} answered"
     if attempt.features is None:
         text += " with every feature it supports"
@@ -135,13 +135,13 @@ def _reason(causes: list[str], attempt: _Attempt) -> str:
     return text
 
 
-def _analyzer(attempt: _Attempt) -> Analyzer:
+def _analyzer(attempt: Attempt) -> Analyzer:
     from visionkit.api import get_analyzer
 
     return get_analyzer(attempt.backend, **attempt.options)
 
 
-def _failed(attempt: _Attempt, exc: VisionKitError, causes: list[str], last: bool) -> None:
+def _failed(attempt: Attempt, exc: VisionKitError, causes: list[str], last: bool) -> None:
     """Record why ``attempt`` failed, or re-raise when no fallback may follow."""
     cause = fallback_cause(attempt.backend, exc, attempt.options)
     if cause is None or last:
@@ -194,7 +194,7 @@ async def analyze_with_fallback_async(
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _answered(result: AnalysisResult, causes: list[str], attempt: _Attempt) -> AnalysisResult:
+def _answered(result: AnalysisResult, causes: list[str], attempt: Attempt) -> AnalysisResult:
     if not causes:
         return result
     reason = _reason(causes, attempt)
@@ -204,6 +204,7 @@ def _answered(result: AnalysisResult, causes: list[str], attempt: _Attempt) -> A
 
 __all__ = [
     "FALLBACK_ERRORS",
+    "Attempt",
     "analyze_with_fallback",
     "analyze_with_fallback_async",
     "fallback_cause",
