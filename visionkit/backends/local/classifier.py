@@ -1,0 +1,261 @@
+"""Run the local CNN: photo in, calibrated class probabilities out, without TensorFlow.
+
+Also the one place the model's input contract lives (:func:`fit_to_square`,
+:func:`to_model_input`). Training, which decodes user folders of any size,
+calls the same function as inference, so an image is squashed into the network
+the same way in both: a skew between the two would cost accuracy silently.
+
+Importing this module loads only NumPy and Pillow; LiteRT is imported when a
+model is loaded, and TensorFlow only for the ``.keras`` fallback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from visionkit.errors import ModelError
+
+
+def fit_to_square(img: Image.Image, size: int) -> Image.Image:
+    """Return ``img`` as an RGB ``size`` x ``size`` image: short side scaled, centre cropped.
+
+    Scaling keeps the aspect ratio because stretching a 4:3 photo into a square
+    distorts shapes the CNN learnt from undistorted CIFAR images; cropping the
+    centre keeps the part of the photo the subject is most likely in. Lanczos
+    filtering is antialiased: going from a few megapixels down to 32 pixels
+    with a nearest or bilinear filter would alias fine texture into noise the
+    network never saw. ``reducing_gap`` lets Pillow first shrink by an integer
+    factor in the JPEG decoder/box filter (fast) and finish with Lanczos
+    (accurate), which keeps big photos cheap without visible loss at 32 px.
+    """
+    if size < 1:
+        raise ValueError(f"size must be a positive number of pixels, got {size}")
+    if img.mode != "RGB":
+        img = img.convert("RGB")
+    width, height = img.size
+    if (width, height) == (size, size):
+        return img
+    scale = size / min(width, height)
+    new_w = max(size, round(width * scale))
+    new_h = max(size, round(height * scale))
+    img = img.resize((new_w, new_h), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    left = (new_w - size) // 2
+    top = (new_h - size) // 2
+    return img.crop((left, top, left + size, top + size))
+
+
+def to_model_input(img: Image.Image, size: int = 32) -> NDArray[np.float32]:
+    """Return ``img`` as a ``(size, size, 3)`` float32 array of raw pixels in 0..255.
+
+    The models normalise internally (their mean/std is part of the saved
+    graph), so callers hand over plain pixel values and cannot get the
+    normalisation wrong.
+    """
+    return np.asarray(fit_to_square(img, size), dtype=np.float32)
+
+
+DEFAULT_MODEL = "cifar10-default.tflite"
+_BATCH = 256
+
+
+class _Runner(Protocol):
+    def __call__(self, batch: NDArray[np.float32]) -> NDArray[np.float32]: ...
+
+
+class ImageClassifier:
+    """A trained visionkit CNN: images in, calibrated class probabilities out.
+
+    ``.tflite`` files run on LiteRT, which starts in ~0.1 s and ~50 MB; a
+    ``.keras`` file needs TensorFlow (seconds and ~600 MB to import), so that
+    path is a fallback for models fresh out of training. Both compute the
+    same thing: the softmax at the calibrated temperature, averaged over the
+    image and its mirror (built into the exported graph).
+
+    One instance may be shared by a thread pool: each thread gets its own
+    LiteRT interpreter (interpreters are not thread-safe, and one per thread
+    avoids serialising on a lock); the Keras fallback serialises calls.
+    """
+
+    def __init__(
+        self,
+        runner: _Runner,
+        *,
+        class_names: Sequence[str],
+        image_size: int,
+        path: Path,
+        version: str,
+    ) -> None:
+        self._runner = runner
+        self.class_names: tuple[str, ...] = tuple(class_names)
+        self.image_size = image_size
+        self.path = path
+        self.version = version
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | None = None) -> ImageClassifier:
+        """Load a ``.tflite`` (with its sidecar JSON) or ``.keras`` model; ``None`` = shipped.
+
+        Raises :class:`~visionkit.errors.ModelError` naming the file and the
+        fix when it is missing, not a model, or not shaped like an image classifier.
+        """
+        if path is None:
+            with resources.as_file(resources.files("visionkit") / "models" / DEFAULT_MODEL) as p:
+                return cls._load_tflite(Path(p))
+        p = Path(path).expanduser()
+        if not p.is_file():
+            raise ModelError(
+                f"Model file {p} does not exist. Pass the path of a .tflite (with its .json "
+                "sidecar) or .keras model, or leave it unset to use the shipped model."
+            )
+        if p.suffix == ".keras":
+            return cls._load_keras(p)
+        if p.suffix == ".tflite":
+            return cls._load_tflite(p)
+        raise ModelError(
+            f"{p} is neither a .tflite nor a .keras file. Export a trained model with "
+            "visionkit.training.export.export_tflite()."
+        )
+
+    def predict(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
+        """Return ``(len(images), num_classes)`` calibrated probabilities, one row per image."""
+        if not images:
+            return np.zeros((0, len(self.class_names)), np.float32)
+        batch = np.stack([to_model_input(img, self.image_size) for img in images])
+        return self.predict_arrays(batch)
+
+    def predict_arrays(
+        self, pixels: NDArray[np.generic], batch_size: int = _BATCH
+    ) -> NDArray[np.float32]:
+        """Like :meth:`predict` for pixels already at the model size, ``(N, H, W, 3)`` in 0..255."""
+        expected = (self.image_size, self.image_size, 3)
+        if pixels.ndim != 4 or pixels.shape[1:] != expected:
+            raise ValueError(f"expected pixels of shape (N, {', '.join(map(str, expected))})")
+        out = [
+            self._runner(np.ascontiguousarray(pixels[i : i + batch_size], dtype=np.float32))
+            for i in range(0, len(pixels), batch_size)
+        ]
+        if not out:
+            return np.zeros((0, len(self.class_names)), np.float32)
+        return np.concatenate(out)
+
+    @classmethod
+    def _load_tflite(cls, path: Path) -> ImageClassifier:
+        sidecar = path.with_suffix(".json")
+        try:
+            meta = json.loads(sidecar.read_text())
+            class_names = [str(n) for n in meta["class_names"]]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ModelError(
+                f"{sidecar} (the class names of {path.name}) is missing or unreadable: {exc}. "
+                "Re-export the model with visionkit.training.export.export_tflite(), which "
+                "writes both files."
+            ) from exc
+        runner = _LiteRTRunner(path)
+        shape = runner.input_shape
+        if len(shape) != 4 or shape[3] != 3 or shape[1] != shape[2]:
+            raise ModelError(
+                f"{path} takes input of shape {shape}, not square RGB images (N, S, S, 3). "
+                "It is not a visionkit image classifier; export one with export_tflite()."
+            )
+        if runner.num_outputs != len(class_names):
+            raise ModelError(
+                f"{path} outputs {runner.num_outputs} values but {sidecar.name} lists "
+                f"{len(class_names)} classes. Re-export the model so the two match."
+            )
+        digest = str(meta.get("tflite_sha256", ""))[:12]
+        return cls(
+            runner,
+            class_names=class_names,
+            image_size=int(shape[1]),
+            path=path,
+            version=f"{path.stem}@{digest}" if digest else path.stem,
+        )
+
+    @classmethod
+    def _load_keras(cls, path: Path) -> ImageClassifier:
+        from visionkit.training.evaluate import load_keras_model
+        from visionkit.training.layers import head_of
+
+        model = load_keras_model(path)
+        try:
+            head = head_of(model)
+        except TypeError as exc:
+            raise ModelError(f"{path}: {exc}. Train it with visionkit.training.train().") from exc
+        shape = tuple(model.inputs[0].shape)
+        if len(shape) != 4 or shape[3] != 3 or shape[1] != shape[2]:
+            raise ModelError(f"{path} takes input of shape {shape}, not square RGB images.")
+        return cls(
+            _KerasRunner(model),
+            class_names=head.class_names,
+            image_size=int(shape[1]),
+            path=path,
+            version=path.stem,
+        )
+
+
+class _LiteRTRunner:
+    """One LiteRT interpreter per thread, each resized to the batch it last ran."""
+
+    def __init__(self, path: Path) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        self._interpreter_cls = Interpreter
+        self._model = path.read_bytes()
+        self._local = threading.local()
+        interpreter = self._interpreter()  # fail now, on the caller's thread, if the file is bad
+        detail = interpreter.get_input_details()[0]
+        self.input_shape = tuple(int(d) for d in detail["shape"])
+        self.num_outputs = int(interpreter.get_output_details()[0]["shape"][-1])
+        self._path = path
+
+    def _interpreter(self) -> Any:
+        interpreter = getattr(self._local, "interpreter", None)
+        if interpreter is None:
+            try:
+                interpreter = self._interpreter_cls(model_content=self._model)
+                interpreter.allocate_tensors()
+            except (ValueError, RuntimeError) as exc:
+                raise ModelError(
+                    f"{getattr(self, '_path', 'the model file')} is not a valid LiteRT model "
+                    f"({exc}). Re-export it with visionkit.training.export.export_tflite()."
+                ) from exc
+            self._local.interpreter = interpreter
+            self._local.batch = -1
+        return interpreter
+
+    def __call__(self, batch: NDArray[np.float32]) -> NDArray[np.float32]:
+        interpreter = self._interpreter()
+        index = interpreter.get_input_details()[0]["index"]
+        if self._local.batch != len(batch):
+            interpreter.resize_tensor_input(index, batch.shape)
+            interpreter.allocate_tensors()
+            self._local.batch = len(batch)
+        interpreter.set_tensor(index, batch)
+        interpreter.invoke()
+        output = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+        return np.array(output, dtype=np.float32)  # a copy: the buffer is reused next call
+
+
+class _KerasRunner:
+    """The ``.keras`` fallback: the saved model plus the same mirror averaging as the export."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+        self._lock = threading.Lock()
+
+    def __call__(self, batch: NDArray[np.float32]) -> NDArray[np.float32]:
+        with self._lock:
+            plain = np.asarray(self._model(batch, training=False))
+            mirrored = np.asarray(self._model(batch[:, :, ::-1, :].copy(), training=False))
+        averaged: NDArray[np.float32] = ((plain + mirrored) / 2).astype(np.float32)
+        return averaged

@@ -1,0 +1,89 @@
+"""Keras layers that must be importable wherever a visionkit ``.keras`` file is loaded.
+
+Kept apart from the training code so that loading a model (the inference
+fallback for ``.keras`` paths) registers these classes by importing Keras and
+nothing else of ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+
+PACKAGE = "visionkit"
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ClassifierHead(keras.layers.Layer):  # type: ignore[misc]
+    """Logits in, calibrated probabilities out; carries the class names in the saved file.
+
+    The class names live in the layer config, so a model trained on someone's
+    own folders is self-describing: whoever loads the file gets the labels
+    without a side file that could go missing or drift. The temperature is a
+    weight (and mirrored in the config) because it is fitted *after*
+    training, on held-out images, and must be settable without rebuilding
+    the graph. It always computes in float32: a bfloat16 softmax rounds
+    confidences to about two decimal digits.
+    """
+
+    def __init__(self, class_names: Sequence[str], temperature: float = 1.0, **kwargs: Any) -> None:
+        kwargs["dtype"] = "float32"
+        super().__init__(**kwargs)
+        if len(class_names) < 2 or len(set(class_names)) != len(class_names):
+            raise ValueError(f"need at least two distinct class names, got {list(class_names)}")
+        if not temperature > 0:
+            raise ValueError(f"temperature must be positive, got {temperature}")
+        self.class_names = tuple(str(n) for n in class_names)
+        self._initial_temperature = float(temperature)
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        if input_shape[-1] != len(self.class_names):
+            raise ValueError(f"{len(self.class_names)} class names for {input_shape[-1]} logits")
+        self.temperature = self.add_weight(
+            shape=(),
+            initializer=keras.initializers.Constant(self._initial_temperature),
+            trainable=False,
+            name="temperature",
+        )
+
+    def call(self, logits: Any) -> Any:
+        logits = keras.ops.cast(logits, "float32")
+        return keras.ops.softmax(logits / self.temperature, axis=-1)
+
+    def set_temperature(self, value: float) -> None:
+        """Set the calibration temperature (> 0; 1 means uncalibrated)."""
+        if not value > 0:
+            raise ValueError(f"temperature must be positive, got {value}")
+        self.temperature.assign(float(value))
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = super().get_config()
+        current = (
+            float(keras.ops.convert_to_numpy(self.temperature))
+            if self.built
+            else self._initial_temperature
+        )
+        config.update(class_names=list(self.class_names), temperature=current)
+        return config
+
+
+def head_of(model: keras.Model) -> ClassifierHead:
+    """Return the model's :class:`ClassifierHead` (its last layer), or raise ``TypeError``."""
+    head = model.layers[-1]
+    if not isinstance(head, ClassifierHead):
+        raise TypeError(
+            f"model {model.name!r} does not end in a visionkit ClassifierHead "
+            f"(last layer: {type(head).__name__}); it was not trained by visionkit"
+        )
+    return head
+
+
+def logits_model(model: keras.Model) -> keras.Model:
+    """Return a model sharing ``model``'s layers that outputs the logits before the head.
+
+    Calibration and flip-averaging need logits, not the saved probabilities.
+    """
+    head = head_of(model)
+    return keras.Model(model.inputs, head.input, name=f"{model.name}_logits")
