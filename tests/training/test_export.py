@@ -9,9 +9,9 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from visionkit.backends.local.classifier import ImageClassifier  # noqa: E402
-from visionkit.training.evaluate import evaluate  # noqa: E402
-from visionkit.training.export import export_tflite  # noqa: E402
+from visionkit.backends.local.classifier import ImageClassifier
+from visionkit.training.evaluate import evaluate
+from visionkit.training.export import export_tflite
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,11 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from visionkit.errors import ConfigError  # noqa: E402
-from visionkit.training.card import card_paths  # noqa: E402
-from visionkit.training.evaluate import evaluate, load_keras_model  # noqa: E402
-from visionkit.training.layers import head_of  # noqa: E402
-from visionkit.training.train import checkpoint_dir, train  # noqa: E402
+from visionkit.errors import ConfigError
+from visionkit.training.card import card_paths
+from visionkit.training.evaluate import evaluate, load_keras_model
+from visionkit.training.layers import head_of
+from visionkit.training.train import checkpoint_dir, train
 
 
 def test_loss_falls_over_the_run(tiny_run):

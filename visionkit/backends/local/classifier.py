@@ -210,13 +210,13 @@ class _LiteRTRunner:
         from ai_edge_litert.interpreter import Interpreter
 
         self._interpreter_cls = Interpreter
+        self._path = path
         self._model = path.read_bytes()
         self._local = threading.local()
         interpreter = self._interpreter()  # fail now, on the caller's thread, if the file is bad
         detail = interpreter.get_input_details()[0]
         self.input_shape = tuple(int(d) for d in detail["shape"])
         self.num_outputs = int(interpreter.get_output_details()[0]["shape"][-1])
-        self._path = path
 
     def _interpreter(self) -> Any:
         interpreter = getattr(self._local, "interpreter", None)
@@ -226,7 +226,7 @@ class _LiteRTRunner:
                 interpreter.allocate_tensors()
             except (ValueError, RuntimeError) as exc:
                 raise ModelError(
-                    f"{getattr(self, '_path', 'the model file')} is not a valid LiteRT model "
+                    f"{self._path} is not a valid LiteRT model "
                     f"({exc}). Re-export it with visionkit.training.export.export_tflite()."
                 ) from exc
             self._local.interpreter = interpreter

@@ -1,0 +1,159 @@
+"""The runtime classifier: preprocessing, the shipped model's accuracy, and bad model files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from visionkit.backends.local.classifier import (
+    DEFAULT_MODEL,
+    ImageClassifier,
+    fit_to_square,
+    to_model_input,
+)
+from visionkit.errors import ModelError
+
+SHIPPED = Path(str(resources.files("visionkit") / "models" / DEFAULT_MODEL))
+needs_shipped_model = pytest.mark.skipif(
+    not SHIPPED.is_file(), reason=f"the shipped model {SHIPPED} has not been trained yet"
+)
+
+
+def test_to_model_input_keeps_aspect_and_crops_the_centre(chelsea_png):
+    with Image.open(chelsea_png) as photo:  # 451 x 300
+        pixels = to_model_input(photo, 32)
+        # scaling the short side to 32 makes it 48 x 32; the centre crop drops 8 px per side
+        scaled = photo.convert("RGB").resize((48, 32), Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+    assert pixels.shape == (32, 32, 3)
+    assert pixels.dtype == np.float32
+    assert pixels.min() >= 0.0 and pixels.max() <= 255.0
+    np.testing.assert_array_equal(pixels, np.asarray(scaled.crop((8, 0, 40, 32)), np.float32))
+
+
+def test_fit_to_square_converts_any_mode_and_leaves_exact_sizes_alone():
+    grey = Image.new("L", (32, 32), 128)
+    rgba = Image.new("RGBA", (10, 40), (255, 0, 0, 128))
+
+    assert fit_to_square(grey, 32).mode == "RGB"
+    np.testing.assert_array_equal(np.asarray(fit_to_square(grey, 32)), np.full((32, 32, 3), 128))
+    assert fit_to_square(rgba, 32).size == (32, 32)
+
+
+@pytest.fixture(scope="module")
+def shipped() -> ImageClassifier:
+    return ImageClassifier.load()
+
+
+@needs_shipped_model
+def test_shipped_model_classifies_cifar_test_images(shipped, cifar10_dir):
+    rng = np.random.default_rng(0)
+    files = sorted((cifar10_dir / "test").glob("*/*.jpg"))
+    sample = [files[i] for i in rng.choice(len(files), size=500, replace=False)]
+    images = []
+    for path in sample:
+        with Image.open(path) as img:
+            images.append(img.convert("RGB"))
+
+    probabilities = shipped.predict(images)
+
+    predicted = [shipped.class_names[i] for i in probabilities.argmax(axis=1)]
+    truth = [path.parent.name for path in sample]
+    accuracy = np.mean([p == t for p, t in zip(predicted, truth, strict=True)])
+    assert accuracy >= 0.85
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+@needs_shipped_model
+def test_shipped_model_sees_a_cat_in_chelsea(shipped):
+    skimage_data = pytest.importorskip("skimage.data")
+    chelsea = Image.fromarray(skimage_data.chelsea())
+
+    probabilities = shipped.predict([chelsea])[0]
+
+    assert shipped.class_names[int(probabilities.argmax())] == "cat"
+
+
+@needs_shipped_model
+def test_one_classifier_serves_a_thread_pool(shipped, cifar10_dir):
+    files = sorted((cifar10_dir / "test" / "ship").glob("*.jpg"))[:24]
+    images = [Image.open(f).convert("RGB") for f in files]
+    serial = shipped.predict(images)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parallel = list(pool.map(lambda img: shipped.predict([img])[0], images))
+
+    np.testing.assert_allclose(np.stack(parallel), serial, atol=1e-6)
+
+
+@needs_shipped_model
+def test_inference_never_imports_tensorflow():
+    code = (
+        "import sys; from PIL import Image; "
+        "from visionkit.backends.local.classifier import ImageClassifier; "
+        "c = ImageClassifier.load(); c.predict([Image.new('RGB', (64, 48))]); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'tensorflow', 'keras'}))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"
+
+
+def test_missing_model_file_names_the_file(tmp_path):
+    missing = tmp_path / "nope.tflite"
+    with pytest.raises(ModelError, match=r"nope\.tflite does not exist"):
+        ImageClassifier.load(missing)
+
+
+def test_a_file_that_is_not_a_model_is_rejected_clearly(tmp_path):
+    bogus = tmp_path / "bogus.tflite"
+    bogus.write_bytes(b"this is not a flatbuffer" * 10)
+    bogus.with_suffix(".json").write_text(json.dumps({"class_names": ["a", "b"]}))
+
+    with pytest.raises(ModelError, match=r"bogus\.tflite is not a valid LiteRT model"):
+        ImageClassifier.load(bogus)
+
+
+def test_a_model_without_its_sidecar_is_rejected_clearly(tmp_path):
+    lonely = tmp_path / "lonely.tflite"
+    lonely.write_bytes(b"\x00" * 64)
+
+    with pytest.raises(ModelError, match=r"lonely\.json .* missing"):
+        ImageClassifier.load(lonely)
+
+
+def test_unknown_file_types_are_rejected(tmp_path):
+    weights = tmp_path / "weights.h5"
+    weights.write_bytes(b"\x89HDF")
+
+    with pytest.raises(ModelError, match=r"neither a \.tflite nor a \.keras"):
+        ImageClassifier.load(weights)
+
+
+def test_a_model_that_does_not_take_images_is_rejected(tmp_path):
+    tf = pytest.importorskip("tensorflow")
+    keras = pytest.importorskip("keras")
+    inputs = keras.Input((10,))
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(inputs))
+    path = tmp_path / "tabular.tflite"
+    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    path.with_suffix(".json").write_text(json.dumps({"class_names": ["a", "b"]}))
+
+    with pytest.raises(ModelError, match="not square RGB images"):
+        ImageClassifier.load(path)
+
+
+def test_a_keras_file_that_is_not_a_model_is_rejected(tmp_path):
+    pytest.importorskip("keras")
+    fake = tmp_path / "fake.keras"
+    fake.write_bytes(b"PK not really a zip")
+
+    with pytest.raises(ModelError, match=r"fake\.keras is not a loadable Keras model"):
+        ImageClassifier.load(fake)
