@@ -48,6 +48,47 @@ class _Setup:
     owned: bool  # the run built the analyzer and must close it
 
 
+def open_batch_analyzer(
+    backend: str | None,
+    options: dict[str, Any],
+    *,
+    concurrency: int | None = None,
+    rate: str | float | RateLimit | None = None,
+) -> tuple[Analyzer, AdaptiveRateLimiter | None, bool]:
+    """An analyzer fit for a batch: ``(analyzer, its rate limiter, whether the caller owns it)``.
+
+    A cloud backend that takes a ``transport`` gets a new instance of its own,
+    with a pool of ``concurrency`` connections behind a rate-limited transport;
+    the caller must ``aclose()`` it. Any other backend is the shared instance
+    :func:`visionkit.get_analyzer` returns (its model stays loaded between runs).
+    """
+    from visionkit.backends.registry import get_backend_class
+    from visionkit.config import (
+        build_backend_options,
+        resolve_backend_name,
+        resolve_backend_options,
+    )
+
+    limit = parse_rate(rate) if rate is not None else None
+    name = resolve_backend_name(backend).value
+    cls = get_backend_class(name)
+    if cls.is_remote() and "transport" in inspect.signature(cls).parameters:
+        width = concurrency or DEFAULT_CLOUD_CONCURRENCY
+        typed = build_backend_options(name, resolve_backend_options(name, options))
+        limiter = AdaptiveRateLimiter(limit)
+        pool = httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_connections=width, max_keepalive_connections=width)
+        )
+        return cls(typed, transport=RateLimitedTransport(limiter, transport=pool)), limiter, True
+    if limit is not None and not cls.is_remote():
+        raise ConfigError(
+            f"rate= limits calls to a cloud service; the {name!r} backend makes none."
+        )
+    from visionkit.api import get_analyzer
+
+    return get_analyzer(name, **options), None, False
+
+
 def _setup(
     *,
     features: FeaturesArg,
@@ -79,32 +120,9 @@ def _setup(
                 "give it a visionkit.batch.RateLimitedTransport as its transport."
             )
     else:
-        from visionkit.backends.registry import get_backend_class
-        from visionkit.config import (
-            build_backend_options,
-            resolve_backend_name,
-            resolve_backend_options,
+        analyzer, limiter, owned = open_batch_analyzer(
+            backend, options, concurrency=concurrency, rate=limit
         )
-
-        name = resolve_backend_name(backend).value
-        cls = get_backend_class(name)
-        if cls.is_remote() and "transport" in inspect.signature(cls).parameters:
-            width = concurrency or DEFAULT_CLOUD_CONCURRENCY
-            typed = build_backend_options(name, resolve_backend_options(name, options))
-            limiter = AdaptiveRateLimiter(limit)
-            pool = httpx.AsyncHTTPTransport(
-                limits=httpx.Limits(max_connections=width, max_keepalive_connections=width)
-            )
-            analyzer = cls(typed, transport=RateLimitedTransport(limiter, transport=pool))
-            owned = True
-        else:
-            if limit is not None and not cls.is_remote():
-                raise ConfigError(
-                    f"rate= limits calls to a cloud service; the {name!r} backend makes none."
-                )
-            from visionkit.api import get_analyzer
-
-            analyzer = get_analyzer(name, **options)
     remote = analyzer.is_remote()
     plan = Plan(
         analyzer=analyzer,
@@ -367,4 +385,5 @@ __all__ = [
     "BatchRun",
     "analyze_many",
     "analyze_many_async",
+    "open_batch_analyzer",
 ]
