@@ -145,7 +145,9 @@ async def _units(images: Images, size: int) -> AsyncIterator[_Unit]:
 
 
 async def _one_async(plan: Plan, index: int, image: ImageInput) -> BatchItem:
-    key, hit, image_to_use = await asyncio.to_thread(_lookup, plan, image)
+    key, hit, image_to_use = None, None, image
+    if plan.cache is not None:  # hashing and SQLite block: off the loop, but only when needed
+        key, hit, image_to_use = await asyncio.to_thread(_lookup, plan, image)
     if hit is not None:
         return BatchItem(image, index, result=hit, cached=True)
     try:

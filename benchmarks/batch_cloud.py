@@ -1,0 +1,222 @@
+"""Cloud batch throughput against a fake Azure on 127.0.0.1 (``fake_azure_server.py``).
+
+Measures, each as the median of ``--runs`` runs, in one process so that ratios
+compare like with like:
+
+1. throughput of ``visionkit.analyze_many`` at concurrency 1, 4, 16, 64, as a
+   fraction of the ideal ``concurrency / latency``;
+2. the same requests sent with bare ``httpx`` (an ``AsyncClient`` and a
+   semaphore, the least code that can do it): visionkit's overhead per call;
+3. the official ``azure-cognitiveservices-vision-computervision`` SDK, one
+   image after another, as a user would write it without visionkit;
+4. against a quota of ``--quota`` calls a second: how many 429s and how much
+   throughput with the adaptive limiter alone, and with ``rate="S1"``.
+
+The server runs in its own process, so its work does not share the client's GIL.
+Run: ``python benchmarks/batch_cloud.py`` (about a minute and a half).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from visionkit.batch import analyze_many
+
+HERE = Path(__file__).resolve().parent
+CIFAR = Path("/work/shared/data/cifar10/test")
+KEY = "0123456789abcdef0123456789abcdef"
+
+
+def photos(n: int) -> list[Path]:
+    """``n`` distinct real JPEGs, taken round-robin from the ten CIFAR-10 classes."""
+    per_class = [sorted((CIFAR / c).glob("*.jpg")) for c in sorted(p.name for p in CIFAR.iterdir())]
+    interleaved = (p for group in itertools.zip_longest(*per_class) for p in group if p)
+    return list(itertools.islice(interleaved, n))
+
+
+@contextmanager
+def fake_azure(latency: float, quota: float | None = None):
+    cmd = [sys.executable, str(HERE / "fake_azure_server.py"), "--latency", str(latency)]
+    if quota is not None:
+        cmd += ["--quota", str(quota)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("READY"), line
+        yield f"http://127.0.0.1:{line.split()[1]}/"
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def server_stats(url: str, reset: bool = False) -> dict[str, int]:
+    if reset:
+        httpx.post(url + "stats/reset")
+    return json.loads(httpx.get(url + "stats").text)
+
+
+def median_rate(fn: Callable[[], float], n: int, runs: int) -> tuple[float, float]:
+    """Median images/s over ``runs`` runs of ``fn`` (which returns seconds), and the median
+    client CPU milliseconds per image (this process only: the server has its own)."""
+    times, cpu = [], []
+    for _ in range(runs):
+        started = time.process_time()
+        times.append(fn())
+        cpu.append((time.process_time() - started) / n * 1000)
+    return n / statistics.median(times), statistics.median(cpu)
+
+
+def run_visionkit(paths: list[Path], url: str, concurrency: int, **extra) -> float:
+    started = time.perf_counter()
+    run = analyze_many(
+        paths,
+        ["tags"],
+        backend="azure",
+        endpoint=url,
+        key=KEY,
+        concurrency=concurrency,
+        cache=False,
+        **extra,
+    )
+    failed = sum(1 for item in run if not item.ok)
+    elapsed = time.perf_counter() - started
+    assert failed == 0, run.stats.failures[:3]
+    return elapsed
+
+
+def run_httpx(paths: list[Path], url: str, concurrency: int) -> float:
+    async def main() -> None:
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        semaphore = asyncio.Semaphore(concurrency)
+        async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+
+            async def one(path: Path) -> None:
+                async with semaphore:
+                    response = await client.post(
+                        url + "vision/v3.2/analyze",
+                        params={"visualFeatures": "Tags"},
+                        headers={
+                            "Ocp-Apim-Subscription-Key": KEY,
+                            "Content-Type": "application/octet-stream",
+                        },
+                        content=path.read_bytes(),
+                    )
+                    response.raise_for_status()
+                    response.json()
+
+            await asyncio.gather(*(one(p) for p in paths))
+
+    started = time.perf_counter()
+    asyncio.run(main())
+    return time.perf_counter() - started
+
+
+def run_sdk(paths: list[Path], url: str) -> float:
+    from azure.cognitiveservices.vision.computervision import ComputerVisionClient
+    from azure.cognitiveservices.vision.computervision.models import VisualFeatureTypes
+    from msrest.authentication import CognitiveServicesCredentials
+
+    client = ComputerVisionClient(url, CognitiveServicesCredentials(KEY))
+    started = time.perf_counter()
+    for path in paths:
+        with path.open("rb") as fh:
+            analysis = client.analyze_image_in_stream(fh, visual_features=[VisualFeatureTypes.tags])
+        assert analysis.tags
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--quota", type=float, default=10.0)
+    parser.add_argument("--quota-images", type=int, default=60)
+    args = parser.parse_args()
+    latency = args.latency
+
+    print(f"## Throughput, latency {latency * 1000:.0f} ms, median of {args.runs} runs\n")
+    print(
+        "| concurrency | images | ideal img/s | visionkit img/s | of ideal | bare httpx img/s "
+        "| of ideal | client CPU per call: visionkit | bare httpx |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    with fake_azure(latency) as url:
+        run_visionkit(photos(4), url, 4)  # warm up imports and the JPEG decoder
+        measured = {}
+        for concurrency in (1, 4, 16, 64):
+            n = max(16, concurrency * 8)
+            paths = photos(n)
+            ideal = concurrency / latency
+            vk_rate, vk_cpu = median_rate(
+                lambda p=paths, c=concurrency: run_visionkit(p, url, c), n, args.runs
+            )
+            hx_rate, hx_cpu = median_rate(
+                lambda p=paths, c=concurrency: run_httpx(p, url, c), n, args.runs
+            )
+            measured[concurrency] = vk_rate
+            print(
+                f"| {concurrency} | {n} | {ideal:.1f} | {vk_rate:.1f} | {vk_rate / ideal:.1%} "
+                f"| {hx_rate:.1f} | {hx_rate / ideal:.1%} | {vk_cpu:.1f} ms | {hx_cpu:.1f} ms |"
+            )
+
+        n = 16
+        paths = photos(n)
+        sdk_rate, _ = median_rate(lambda: run_sdk(paths, url), n, args.runs)
+        print(f"\n## Official SDK one by one ({n} images, median of {args.runs})\n")
+        print("| client | img/s | visionkit speed-up |")
+        print("|---|---|---|")
+        print(
+            f"| azure-cognitiveservices-vision-computervision, sequential | {sdk_rate:.2f} | 1x |"
+        )
+        for concurrency in (1, 16, 64):
+            rate = measured[concurrency]
+            print(
+                f"| visionkit.analyze_many, concurrency {concurrency} | {rate:.1f} "
+                f"| {rate / sdk_rate:.1f}x |"
+            )
+
+    n = args.quota_images
+    paths = photos(n)
+    print(
+        f"\n## Against a quota of {args.quota:g} calls/s ({n} images, concurrency 16, "
+        f"one run each)\n"
+    )
+    print("| client-side limit | img/s | of quota | HTTP calls | 429s | failed |")
+    print("|---|---|---|---|---|---|")
+    for label, extra in (("none (adaptive only)", {}), ('rate="S1" (10/s)', {"rate": "S1"})):
+        with fake_azure(latency, args.quota) as url:
+            started = time.perf_counter()
+            run = analyze_many(
+                paths,
+                ["tags"],
+                backend="azure",
+                endpoint=url,
+                key=KEY,
+                concurrency=16,
+                cache=False,
+                **extra,
+            )
+            failed = sum(1 for item in run if not item.ok)
+            elapsed = time.perf_counter() - started
+            stats = server_stats(url)
+        rate = n / elapsed
+        print(
+            f"| {label} | {rate:.2f} | {rate / args.quota:.0%} | {stats['requests']} "
+            f"| {stats['throttled']} | {failed} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
