@@ -69,3 +69,40 @@ def test_tags_batched_equal_tags_one_by_one(photos):
         for a, b in zip(result.tags, single.tags, strict=True):
             assert a.confidence == pytest.approx(b.confidence, abs=1e-4)
     analyzer.close()
+
+
+class _MeanColourModel:
+    """A stand-in CNN: class scores from the mean of each colour channel, so that batching
+    mistakes (rows swapped, images dropped) change the answer."""
+
+    calls: list[int]
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, batch):
+        import numpy as np
+
+        self.calls.append(len(batch))
+        means = batch.mean(axis=(1, 2))
+        scores = np.exp((means - means.mean(axis=1, keepdims=True)) / 20)
+        return (scores / scores.sum(axis=1, keepdims=True)).astype("float32")
+
+
+def test_one_stacked_model_call_per_batch_with_rows_in_the_right_place(photos, tmp_path):
+    from visionkit.backends.local.classifier import ImageClassifier
+
+    model = _MeanColourModel()
+    classifier = ImageClassifier(
+        model, class_names=("red", "green", "blue"), image_size=32, path=tmp_path, version="t"
+    )
+    analyzer = LocalAnalyzer(top_k=3, derived_tags=False, min_confidence=0.0)
+    analyzer._classifier = classifier
+    batched = analyzer.analyze_batch(photos, ["tags"])
+    assert model.calls == [len(photos)]
+    for result, photo in zip(batched, photos, strict=True):
+        single = analyzer.analyze(photo, ["tags"])
+        assert [(t.name, pytest.approx(t.confidence)) for t in single.tags] == [
+            (t.name, t.confidence) for t in result.tags
+        ]
+    analyzer.close()

@@ -76,7 +76,6 @@ class LocalAnalyzer(Analyzer):
         super().__init__(options, **overrides)
         self._classifier: ImageClassifier | None = None
         self._classifier_lock = threading.Lock()
-        self._predict_lock = threading.Lock()  # one interpreter: one batch at a time
         self._pool: ThreadPoolExecutor | None = None
 
     @property
@@ -109,9 +108,13 @@ class LocalAnalyzer(Analyzer):
         failure: VisionKitError | None = None
         if Feature.TAGS in features and decoded:
             try:
+                from visionkit.backends.local.classifier import fit_to_square
+
                 classifier = self.classifier
-                with self._predict_lock:
-                    stacked = classifier.predict([item.pixels for item in decoded])
+                size = classifier.image_size
+                # Shrinking a photo to the model's size is the costly part: do it in the pool too.
+                small = list(pool.map(lambda item: fit_to_square(item.pixels, size), decoded))
+                stacked = classifier.predict(small)
                 rows = {id(item): row for item, row in zip(decoded, stacked, strict=True)}
             except VisionKitError as exc:
                 failure = exc  # no model: every image of the batch fails the same way
