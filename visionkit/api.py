@@ -16,6 +16,8 @@ from typing import Any
 
 from visionkit.backends.base import Analyzer, FeaturesArg
 from visionkit.backends.registry import get_backend_class
+from visionkit.cache.analyze import cached_analyze, cached_analyze_async
+from visionkit.cache.defaults import CacheArg
 from visionkit.config import (
     build_backend_options,
     resolve_backend_name,
@@ -54,6 +56,7 @@ def analyze(
     *,
     backend: str | None = None,
     fallback: Sequence[str] | str | None = None,
+    cache: CacheArg = None,
     **options: Any,
 ) -> AnalysisResult:
     """Analyse one image and return one typed result.
@@ -64,10 +67,12 @@ def analyze(
     keywords are options of the backend (``top_k=5``, ``endpoint=...``).
     ``fallback`` (default: from configuration, else none) lists backends that
     answer when this one is down or has no key; see ``docs/fallback.md``.
+    Cloud results are cached by image content (``docs/cache.md``); ``cache=False`` skips it.
     """
     chain = resolve_fallback(fallback).value
     if not chain:
-        return get_analyzer(backend, **options).analyze(image, features)
+        analyzer = get_analyzer(backend, **options)
+        return cached_analyze(analyzer, image, features, cache=cache)
     from visionkit.fallback import analyze_with_fallback
 
     primary = resolve_backend_name(backend).value
@@ -80,12 +85,14 @@ async def analyze_async(
     *,
     backend: str | None = None,
     fallback: Sequence[str] | str | None = None,
+    cache: CacheArg = None,
     **options: Any,
 ) -> AnalysisResult:
     """The awaitable twin of :func:`analyze`; cloud backends use real async I/O."""
     chain = resolve_fallback(fallback).value
     if not chain:
-        return await get_analyzer(backend, **options).analyze_async(image, features)
+        analyzer = get_analyzer(backend, **options)
+        return await cached_analyze_async(analyzer, image, features, cache=cache)
     from visionkit.fallback import analyze_with_fallback_async
 
     primary = resolve_backend_name(backend).value

@@ -30,8 +30,8 @@ class Counting(Analyzer):
     name: ClassVar[str] = "counting"
     capabilities: ClassVar[frozenset[Feature]] = frozenset({Feature.TAGS, Feature.COLORS})
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, options=None, /) -> None:
+        super().__init__(options)
         self.calls = 0
 
     def _analyze(self, image, features):
@@ -123,3 +123,34 @@ def test_urls_bypass_the_cache():
     cached_analyze(analyzer, "https://example.com/a.jpg", cache=store)
     cached_analyze(analyzer, "https://example.com/a.jpg", cache=store)
     assert analyzer.calls == 2 and store.stats().entries == 0
+
+
+def test_visionkit_analyze_uses_the_cache_for_cloud_backends_unless_told_not_to():
+    import visionkit
+    from visionkit.api import close_analyzers
+    from visionkit.backends.registry import _registered, register_backend
+
+    register_backend("counting", Counting)
+    try:
+        visionkit.analyze(b"abc", ["tags"], backend="counting")
+        visionkit.analyze(b"abc", ["tags"], backend="counting")
+        visionkit.analyze(b"abc", ["tags"], backend="counting", cache=False)
+        assert visionkit.get_analyzer("counting").calls == 2
+    finally:
+        close_analyzers()
+        _registered.pop("counting", None)
+
+
+async def test_visionkit_analyze_async_shares_the_cache():
+    import visionkit
+    from visionkit.api import close_analyzers
+    from visionkit.backends.registry import _registered, register_backend
+
+    register_backend("counting", Counting)
+    try:
+        await visionkit.analyze_async(b"xyz", backend="counting")
+        await visionkit.analyze_async(b"xyz", backend="counting")
+        assert visionkit.get_analyzer("counting").calls == 1
+    finally:
+        close_analyzers()
+        _registered.pop("counting", None)
