@@ -82,6 +82,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VISIONKIT_CACHE_DIR", str(tmp_path / "cache"))  # never the user's cache
     visionkit.register_backend("down", Down)
     visionkit.register_backend("spare", Spare)
     Spare.asked.clear()
@@ -284,3 +285,26 @@ async def test_the_async_twin_falls_back_too(photo):
     result = await visionkit.analyze_async(photo, ["colors"], backend="down", fallback=["spare"])
     assert result.backend == "spare"
     assert (result.fallback_reason or "").startswith("down failed: BackendUnavailableError")
+
+
+def test_a_cached_cloud_answer_is_served_while_the_service_is_down(photo, tmp_path):
+    from compare.conftest import azure_cassette
+
+    answered = azure_cassette(tmp_path / "ok", ["colors"], 1)
+    with replay(answered):
+        first = visionkit.analyze(
+            photo, ["colors"], backend="azure", fallback=["local"], **azure_options()
+        )
+    down = azure_error_cassette(tmp_path / "down", "503-unavailable", ["colors"])
+    with replay(down) as played:
+        again = visionkit.analyze(
+            photo, ["colors"], backend="azure", fallback=["local"], **azure_options()
+        )
+    assert played.play_count == 0  # answered from the cache: the service was not asked
+    assert (again.backend, again.fallback_reason) == ("azure", None)
+    assert again == first
+    with replay(down):
+        fresh = visionkit.analyze(
+            photo, ["colors"], backend="azure", fallback=["local"], cache=False, **azure_options()
+        )
+    assert fresh.backend == "local"

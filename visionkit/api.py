@@ -76,7 +76,9 @@ def analyze(
     from visionkit.fallback import analyze_with_fallback
 
     primary = resolve_backend_name(backend).value
-    return analyze_with_fallback(image, features, primary=primary, fallback=chain, options=options)
+    return analyze_with_fallback(
+        image, features, primary=primary, fallback=chain, options=options, cache=cache
+    )
 
 
 async def analyze_async(
@@ -97,7 +99,7 @@ async def analyze_async(
 
     primary = resolve_backend_name(backend).value
     return await analyze_with_fallback_async(
-        image, features, primary=primary, fallback=chain, options=options
+        image, features, primary=primary, fallback=chain, options=options, cache=cache
     )
 
 

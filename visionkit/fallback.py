@@ -29,6 +29,8 @@ from typing import Any
 
 from visionkit.backends.base import Analyzer, FeaturesArg
 from visionkit.backends.registry import get_backend_class
+from visionkit.cache.analyze import cached_analyze, cached_analyze_async
+from visionkit.cache.defaults import CacheArg
 from visionkit.errors import (
     BackendTimeoutError,
     BackendUnavailableError,
@@ -159,13 +161,19 @@ def analyze_with_fallback(
     primary: str,
     fallback: Sequence[str],
     options: dict[str, Any],
+    cache: CacheArg = None,
 ) -> AnalysisResult:
-    """Analyse with ``primary``; on a service failure or a missing key, with each fallback."""
+    """Analyse with ``primary``; on a service failure or a missing key, with each fallback.
+
+    Every attempt goes through the result cache as :func:`visionkit.analyze`
+    would (``cache=`` applies to each), so a cached cloud answer is served
+    even while the service is down.
+    """
     attempts = plan(primary, fallback, features, options)
     causes: list[str] = []
     for index, attempt in enumerate(attempts):
         try:
-            result = _analyzer(attempt).analyze(image, attempt.features)
+            result = cached_analyze(_analyzer(attempt), image, attempt.features, cache=cache)
         except VisionKitError as exc:
             _failed(attempt, exc, causes, last=index == len(attempts) - 1)
             continue
@@ -180,13 +188,15 @@ async def analyze_with_fallback_async(
     primary: str,
     fallback: Sequence[str],
     options: dict[str, Any],
+    cache: CacheArg = None,
 ) -> AnalysisResult:
     """The awaitable twin of :func:`analyze_with_fallback`."""
     attempts = plan(primary, fallback, features, options)
     causes: list[str] = []
     for index, attempt in enumerate(attempts):
         try:
-            result = await _analyzer(attempt).analyze_async(image, attempt.features)
+            analyzer = _analyzer(attempt)
+            result = await cached_analyze_async(analyzer, image, attempt.features, cache=cache)
         except VisionKitError as exc:
             _failed(attempt, exc, causes, last=index == len(attempts) - 1)
             continue
