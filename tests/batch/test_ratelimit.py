@@ -105,18 +105,33 @@ def test_a_429_halves_the_rate_and_success_recovers_it_to_the_ceiling():
     assert limiter.rate == pytest.approx(10.0)
 
 
-def test_429s_to_requests_sent_before_a_slowdown_do_not_slow_it_again():
+def test_429s_to_requests_sent_before_a_slowdown_could_act_do_not_slow_it_again():
     clock = ManualClock()
     limiter = AdaptiveRateLimiter(RateLimit(8), clock=clock)
     early = [limiter.acquire() for _ in range(3)]
-    clock.sleep(0.01)
     for sent in early:
         limiter.observe(sent, 429)
     assert limiter.rate == pytest.approx(4.0)
     assert limiter.stats.throttled == 3 and limiter.stats.slowdowns == 1
-    later = limiter.acquire()
-    limiter.observe(later, 429)
-    assert limiter.rate == pytest.approx(2.0)
+    # Paced at the new rate but inside the hold (1 s): the service's window is still full.
+    within = [limiter.acquire() for _ in range(3)]
+    for sent in within:
+        limiter.observe(sent, 429)
+    assert limiter.rate == pytest.approx(4.0)
+    clock.sleep(1.0)
+    limiter.observe(limiter.acquire(), 429)
+    assert limiter.rate == pytest.approx(2.0) and limiter.stats.slowdowns == 2
+
+
+def test_without_a_ceiling_recovery_is_linear_in_the_rate_that_was_refused():
+    clock = ManualClock()
+    limiter = AdaptiveRateLimiter(None, clock=clock, recovery=0.1)
+    sent = [limiter.acquire() for _ in range(20)]
+    limiter.observe(sent[-1], 429)
+    assert limiter.rate == pytest.approx(10.0)
+    for _ in range(3):
+        limiter.observe(limiter.acquire(), 200)
+    assert limiter.rate == pytest.approx(10.0 + 3 * 2.0)
 
 
 def test_the_rate_never_drops_below_the_floor():

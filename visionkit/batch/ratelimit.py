@@ -175,12 +175,16 @@ class AdaptiveRateLimiter:
     """Paces requests to ``limit`` (or not at all when ``None``) and backs off on 429.
 
     On a 429 the rate is halved, never below ``min_per_second``, and a
-    ``Retry-After`` pauses every request, not just the refused one. 429s that
-    answer requests sent before the last slowdown are not counted again: they
-    were sent at the old rate. Each success adds back ``recovery`` of the
-    ceiling (or of the current rate, with no ceiling), so a transient squeeze
-    costs a few seconds, not the rest of the run. Without a configured limit
-    the first 429 starts pacing at half the rate just observed.
+    ``Retry-After`` pauses every request, not just the refused one. A
+    slowdown takes a while to show: requests already paced at the old rate
+    are still leaving, and the service's window has to drain. So 429s to
+    requests sent before the slowdown had time to act (a second, or two
+    intervals at the new rate if longer) do not halve the rate again; without
+    that hold, one burst of 429s would halve it down to the floor. Each
+    success adds back ``recovery`` of the ceiling, or with no ceiling of the
+    rate at which the service last refused, so the rate climbs back linearly
+    and a transient squeeze costs seconds, not the rest of the run. Without a
+    configured limit the first 429 starts pacing at half the rate just observed.
     """
 
     limit: RateLimit | None = None
@@ -195,7 +199,8 @@ class AdaptiveRateLimiter:
         self._ceiling = ceiling
         self._bucket = TokenBucket(ceiling, burst, clock=self.clock)
         self._lock = threading.Lock()
-        self._last_slowdown = -math.inf
+        self._hold_until = -math.inf  # 429s to requests sent before this do not slow down
+        self._refused_at = math.inf  # the rate at the last slowdown: the step size with no ceiling
         self._recent: deque[float] = deque()  # send times in the last second, when unlimited
 
     @property
@@ -224,7 +229,7 @@ class AdaptiveRateLimiter:
                 self._recover()
                 return
             self.stats.throttled += 1
-            if sent_at >= self._last_slowdown:
+            if sent_at >= self._hold_until:
                 self._slow_down()
             if retry_after:
                 self._bucket.block_for(retry_after)
@@ -247,7 +252,8 @@ class AdaptiveRateLimiter:
             current = max(len(self._recent), 1) / 1.0
         new = max(current / 2, self.min_per_second)
         self._bucket.set_rate(new)
-        self._last_slowdown = self.clock.now()
+        self._refused_at = current
+        self._hold_until = self.clock.now() + max(1.0, 2.0 / new)
         self.stats.slowdowns += 1
         logger.info("HTTP 429: pacing requests at %.2f/s (was %.2f/s)", new, current)
 
@@ -255,7 +261,7 @@ class AdaptiveRateLimiter:
         current = self._bucket.rate
         if current >= self._ceiling:
             return
-        step = (self._ceiling if math.isfinite(self._ceiling) else current) * self.recovery
+        step = (self._ceiling if math.isfinite(self._ceiling) else self._refused_at) * self.recovery
         self._bucket.set_rate(min(self._ceiling, current + step))
 
 
