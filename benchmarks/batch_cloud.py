@@ -123,6 +123,29 @@ def run_httpx(paths: list[Path], url: str, concurrency: int) -> float:
     return time.perf_counter() - started
 
 
+def run_analyzer_direct(paths: list[Path], url: str, concurrency: int) -> float:
+    """The Azure backend without the batch engine: ``analyze_async`` under a semaphore."""
+    from visionkit.backends.azure import AzureAnalyzer
+
+    async def main() -> None:
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        analyzer = AzureAnalyzer(
+            endpoint=url, key=KEY, transport=httpx.AsyncHTTPTransport(limits=limits)
+        )
+        semaphore = asyncio.Semaphore(concurrency)
+
+        async def one(path: Path) -> None:
+            async with semaphore:
+                await analyzer.analyze_async(path, ["tags"])
+
+        await asyncio.gather(*(one(p) for p in paths))
+        await analyzer.aclose()
+
+    started = time.perf_counter()
+    asyncio.run(main())
+    return time.perf_counter() - started
+
+
 def run_sdk(paths: list[Path], url: str) -> float:
     from azure.cognitiveservices.vision.computervision import ComputerVisionClient
     from azure.cognitiveservices.vision.computervision.models import VisualFeatureTypes
@@ -170,6 +193,19 @@ def main() -> None:
                 f"| {concurrency} | {n} | {ideal:.1f} | {vk_rate:.1f} | {vk_rate / ideal:.1%} "
                 f"| {hx_rate:.1f} | {hx_rate / ideal:.1%} | {vk_cpu:.1f} ms | {hx_cpu:.1f} ms |"
             )
+
+        n, width = 128, 16
+        paths = photos(n)
+        print(f"\n## Where the client CPU goes (concurrency {width}, {n} images)\n")
+        print("| client | img/s | client CPU per call |")
+        print("|---|---|---|")
+        for label, fn in (
+            ("bare httpx", run_httpx),
+            ("AzureAnalyzer.analyze_async under a semaphore", run_analyzer_direct),
+            ("visionkit.analyze_many", run_visionkit),
+        ):
+            rate, cpu = median_rate(lambda f=fn: f(paths, url, width), n, args.runs)
+            print(f"| {label} | {rate:.1f} | {cpu:.1f} ms |")
 
         n = 16
         paths = photos(n)
