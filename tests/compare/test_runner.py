@@ -25,6 +25,8 @@ from visionkit.images import ImageInput
 from visionkit.results import AnalysisResult
 from visionkit.testing import assert_valid_result, replay
 
+EXAMPLE_IMAGES = Path(__file__).resolve().parents[2] / "examples" / "images"
+
 # What both sides are asked: the local backend answers the pixel features among these.
 FEATURES = ("caption", "colors", "adult", "image_type", "metadata", "objects")
 
@@ -158,17 +160,25 @@ def _local_model_problem() -> str | None:
     return None
 
 
-def test_the_trained_local_model_against_replayed_azure(photos, tmp_path):
+def test_the_trained_local_model_against_replayed_azure(tmp_path):
     problem = _local_model_problem()
     if problem is not None:
         pytest.skip(problem)
-    cassette = azure_cassette(tmp_path / "cassette", AZURE_FEATURES, 3)
+    photos = [EXAMPLE_IMAGES / "chelsea.png", EXAMPLE_IMAGES / "dog.jpg"]
+    cassette = azure_cassette(tmp_path / "cassette", AZURE_FEATURES, len(photos))
     with replay(cassette) as played:
         comparison = visionkit.compare(photos, ("local", azure_analyzer()), AZURE_FEATURES)
     played.assert_all_played()
     assert comparison.failures == ()
     for image in comparison.images:
-        assert image.results["local"].tags
+        local = image.results["local"]
+        assert_valid_result(local, requested_features=("tags", *PIXEL_FEATURES))
+        assert local.tags
         top1 = image.pair("local", "azure").metric("top1")
-        # Azure's published answer holds "pangolin" (hint "mammal"): comparable to any class.
+        # Azure's published answer holds "pangolin" (hint "mammal"), so any CIFAR-10 class
+        # is comparable with it: the verdict is agree or disagree, never "not comparable".
         assert top1.agreement is not Agreement.NOT_COMPARABLE
+        assert top1.detail
+    summary = {s.metric: s for s in comparison.summary()}
+    assert summary["top1"].comparable == len(photos)
+    assert summary["tag_overlap"].comparable + summary["tag_overlap"].not_comparable == 2
