@@ -107,3 +107,13 @@ def test_cache_stats_and_clear(tmp_path, monkeypatch, capsys):
     assert "deleted 1" in capsys.readouterr().out
     assert default_cache().stats().entries == 0
     close_default_caches()
+
+
+def test_a_rate_for_a_backend_that_calls_nothing_is_a_usage_error(folder, capsys):
+    assert main(["analyze", str(folder), "--rate", "10/s", "-f", "colors"]) == 2
+    assert "makes none" in capsys.readouterr().err
+
+
+def test_resume_without_out_is_a_usage_error(folder, capsys):
+    assert main(["analyze", str(folder), "--resume"]) == 2
+    assert "--out" in capsys.readouterr().err

@@ -180,3 +180,24 @@ def test_an_unexpected_error_is_a_visionkit_error():
     assert issubclass(UnexpectedError, Exception)
     items = list(analyze_many([b"bug"], backend="fake-remote", cache=False))
     assert "RuntimeError: boom" in str(items[0].error)
+
+
+async def test_async_unordered_yields_the_fast_ones_first():
+    analyzer = get_analyzer("fake-remote")
+    analyzer.delays = {b"slow": 0.2}
+    run = analyze_many_async([b"slow", b"b", b"c"], analyzer=analyzer, ordered=False, cache=False)
+    items = [item async for item in run]
+    assert names(items)[0] != "slow" and items[-1].index == 0
+
+
+async def test_stopping_an_async_run_early_cancels_the_rest():
+    analyzer = get_analyzer("fake-remote")
+    analyzer.delays = {str(i).encode(): 0.05 for i in range(100)}
+    async with analyze_many_async(
+        (str(i).encode() for i in range(100)), analyzer=analyzer, concurrency=4, cache=False
+    ) as run:
+        async for _ in run:
+            break
+    calls = analyzer.calls
+    await asyncio.sleep(0.1)
+    assert analyzer.calls == calls <= 8 + 4

@@ -23,11 +23,12 @@ never reaches the backend (nor its rate limiter).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -68,7 +69,7 @@ class Plan:
         return self.concurrency * 2 if self.ordered else self.concurrency
 
 
-async def run(plan: Plan, images: Images, stats: BatchStats) -> AsyncIterator[BatchItem]:
+async def run(plan: Plan, images: Images, stats: BatchStats) -> AsyncGenerator[BatchItem]:
     """Analyse ``images`` as ``plan`` says, yielding one :class:`BatchItem` per input."""
     started = time.perf_counter()
     unit_size = 1 if plan.async_io else plan.batch_size
@@ -103,11 +104,12 @@ async def run(plan: Plan, images: Images, stats: BatchStats) -> AsyncIterator[Ba
         return finished(task.result())
 
     try:
-        async for unit in _units(images, unit_size):
-            pending.append(asyncio.create_task(work(unit)))
-            while len(pending) >= plan.window:
-                for item in await next_done():
-                    yield item
+        async with contextlib.aclosing(_units(images, unit_size)) as units:
+            async for unit in units:
+                pending.append(asyncio.create_task(work(unit)))
+                while len(pending) >= plan.window:
+                    for item in await next_done():
+                        yield item
         while pending:
             for item in await next_done():
                 yield item
@@ -122,7 +124,7 @@ async def run(plan: Plan, images: Images, stats: BatchStats) -> AsyncIterator[Ba
         stats.elapsed_s = time.perf_counter() - started
 
 
-async def _units(images: Images, size: int) -> AsyncIterator[_Unit]:
+async def _units(images: Images, size: int) -> AsyncGenerator[_Unit]:
     """The input stream, numbered and cut into lists of ``size``."""
     unit: _Unit = []
     index = 0

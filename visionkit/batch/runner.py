@@ -258,8 +258,11 @@ class BatchRun(Iterator[BatchItem]):
 
 async def _run_owned(setup: _Setup, images: Images, stats: BatchStats) -> AsyncGenerator[BatchItem]:
     try:
-        async for item in run(setup.plan, images, stats):
-            yield item
+        # Close the engine explicitly when we are closed: left to the garbage collector, its
+        # tasks would go on analysing (and paying for) images nobody will read.
+        async with contextlib.aclosing(run(setup.plan, images, stats)) as items:
+            async for item in items:
+                yield item
     finally:
         if setup.owned:
             await setup.plan.analyzer.aclose()
