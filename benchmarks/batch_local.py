@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 CIFAR = Path("/work/shared/data/cifar10/test")
 
@@ -78,6 +79,35 @@ def speed(args: argparse.Namespace) -> None:
         one = len(paths) / statistics.median(single() for _ in range(args.runs))
         many = len(paths) / statistics.median(batched() for _ in range(args.runs))
         print(f"| {label} | {one:.0f} | {many:.0f} | {many / one:.2f}x |")
+    if "tags" in features:
+        model_only(analyzer, sets[next(iter(sets))], args.runs)
+
+
+def model_only(analyzer: Any, paths: list[Path], runs: int) -> None:
+    """The CNN alone on one thread: one stacked call against one call per image."""
+    from visionkit.images import load_image
+
+    classifier = analyzer.classifier
+    pixels = [load_image(p).pixels for p in paths]
+
+    def stacked() -> float:
+        started = time.perf_counter()
+        classifier.predict(pixels)
+        return time.perf_counter() - started
+
+    def each() -> float:
+        started = time.perf_counter()
+        for image in pixels:
+            classifier.predict([image])
+        return time.perf_counter() - started
+
+    stacked()  # size the interpreter for the big batch once
+    one = len(pixels) / statistics.median(each() for _ in range(runs))
+    many = len(pixels) / statistics.median(stacked() for _ in range(runs))
+    print(f"\nThe model alone, one thread, {len(pixels)} decoded CIFAR-10 images:\n")
+    print("| one call per image img/s | one stacked call img/s | ratio |")
+    print("|---|---|---|")
+    print(f"| {one:.0f} | {many:.0f} | {many / one:.2f}x |")
 
 
 def memory(args: argparse.Namespace) -> None:
