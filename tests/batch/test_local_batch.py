@@ -57,7 +57,9 @@ def test_analyze_many_streams_a_folder_through_the_local_backend(photos):
 
 
 def test_tags_batched_equal_tags_one_by_one(photos):
-    analyzer = LocalAnalyzer()
+    from visionkit.api import get_analyzer
+
+    analyzer = get_analyzer("local")  # the configured model (VISIONKIT_MODEL), else the shipped one
     try:
         analyzer.classifier  # noqa: B018 - loads the model or says why not
     except (ModelError, ImportError) as exc:
@@ -68,7 +70,6 @@ def test_tags_batched_equal_tags_one_by_one(photos):
         assert [t.name for t in result.tags] == [t.name for t in single.tags]
         for a, b in zip(result.tags, single.tags, strict=True):
             assert a.confidence == pytest.approx(b.confidence, abs=1e-4)
-    analyzer.close()
 
 
 class _MeanColourModel:
