@@ -18,6 +18,7 @@ from visionkit.errors import (
     InvalidImageError,
     UnsupportedFeatureError,
 )
+from visionkit.results import AnalysisResult
 
 pytestmark = pytest.mark.usefixtures("fake_backends")
 
@@ -201,3 +202,29 @@ async def test_stopping_an_async_run_early_cancels_the_rest():
     calls = analyzer.calls
     await asyncio.sleep(0.1)
     assert analyzer.calls == calls <= 8 + 4
+
+
+class _BrokenStream:
+    name = "broken-stream"
+
+    def read(self, *args):
+        raise OSError("the disk went away")
+
+
+def test_an_input_that_cannot_be_hashed_goes_to_the_backend_uncached(tmp_path):
+    store = ResultCache(tmp_path / "c.sqlite3")
+    items = list(analyze_many([b"a", _BrokenStream(), b"c"], backend="fake-remote", cache=store))
+    assert [it.ok for it in items] == [True, True, True]  # the fake backend never reads it
+    assert store.stats().entries == 2
+
+
+def test_a_result_that_cannot_be_stored_does_not_fail_its_image(tmp_path):
+    store = ResultCache(tmp_path / "c.sqlite3")
+    analyzer = get_analyzer("fake-remote")
+
+    def unstorable(image, features):
+        return AnalysisResult(backend="x", tags=(), raw={"not json": object()})
+
+    analyzer._analyze = unstorable
+    items = list(analyze_many([b"a"], analyzer=analyzer, cache=store))
+    assert items[0].ok and store.stats().entries == 0

@@ -158,8 +158,8 @@ async def _one_async(plan: Plan, index: int, image: ImageInput) -> BatchItem:
         return BatchItem(image, index, error=exc)
     except Exception as exc:
         return BatchItem(image, index, error=_unexpected(image, exc))
-    if key is not None and plan.cache is not None:
-        await asyncio.to_thread(plan.cache.put, key, result)
+    if key is not None:
+        await asyncio.to_thread(_store, plan, key, result)
     return BatchItem(image, index, result=result)
 
 
@@ -177,8 +177,8 @@ def _unit_in_thread(plan: Plan, unit: _Unit) -> list[BatchItem]:
         outcomes = _analyze_batch(plan, [m[2] for m in misses])
         for (index, image, _, key), outcome in zip(misses, outcomes, strict=True):
             if isinstance(outcome, AnalysisResult):
-                if key is not None and plan.cache is not None:
-                    plan.cache.put(key, outcome)
+                if key is not None:
+                    _store(plan, key, outcome)
                 items[index] = BatchItem(image, index, result=outcome)
             else:
                 items[index] = BatchItem(image, index, error=outcome)
@@ -205,10 +205,18 @@ def _analyze_batch(
 
 
 def _lookup(plan: Plan, image: ImageInput) -> tuple[str | None, AnalysisResult | None, ImageInput]:
-    """The cache key, the cached result if any, and the input to analyse on a miss."""
+    """The cache key, the cached result if any, and the input to analyse on a miss.
+
+    Never raises: an input that cannot be hashed is simply not cached, and the
+    analyzer then reports whatever is wrong with it, with the proper message.
+    """
     if plan.cache is None:
         return None, None, image
-    digest, image_to_use = image_digest(image)
+    try:
+        digest, image_to_use = image_digest(image)
+    except Exception as exc:
+        logger.warning("Not caching %r: hashing it raised %s: %s", image, type(exc).__name__, exc)
+        return None, None, image
     if digest is None:
         return None, None, image_to_use
     key = cache_key(
@@ -218,6 +226,16 @@ def _lookup(plan: Plan, image: ImageInput) -> tuple[str | None, AnalysisResult |
         features=plan.features,
     )
     return key, plan.cache.get(key), image_to_use
+
+
+def _store(plan: Plan, key: str, result: AnalysisResult) -> None:
+    """Fill the cache; a result that cannot be stored is only logged, never an error."""
+    if plan.cache is None:
+        return
+    try:
+        plan.cache.put(key, result)
+    except Exception as exc:
+        logger.warning("Not caching a %s result: %s: %s", result.backend, type(exc).__name__, exc)
 
 
 def _unexpected(image: Any, exc: Exception) -> UnexpectedError:
