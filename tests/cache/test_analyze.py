@@ -154,3 +154,12 @@ async def test_visionkit_analyze_async_shares_the_cache():
     finally:
         close_analyzers()
         _registered.pop("counting", None)
+
+
+def test_a_result_that_cannot_be_stored_is_still_returned():
+    class Unstorable(Counting):
+        def _analyze(self, image, features):
+            return AnalysisResult(backend="counting", tags=(), raw={"x": object()})
+
+    result = cached_analyze(Unstorable(), b"abc", cache=default_cache())
+    assert result.tags == () and default_cache().stats().entries == 0

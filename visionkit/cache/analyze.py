@@ -9,6 +9,7 @@ stored result without touching the backend. Inputs that cannot be keyed
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from visionkit.backends.base import Analyzer, FeaturesArg
 from visionkit.cache.defaults import CacheArg, resolve_cache
@@ -17,6 +18,8 @@ from visionkit.cache.store import ResultCache
 from visionkit.features import Feature
 from visionkit.images import ImageInput
 from visionkit.results import AnalysisResult
+
+logger = logging.getLogger("visionkit.cache")
 
 
 def cached_analyze(
@@ -32,7 +35,7 @@ def cached_analyze(
         return hit
     result = analyzer.analyze(image, wanted)
     if key is not None:
-        store.put(key, result)
+        _put(store, key, result)
     return result
 
 
@@ -49,18 +52,29 @@ async def cached_analyze_async(
         return hit
     result = await analyzer.analyze_async(image, wanted)
     if key is not None:
-        await asyncio.to_thread(store.put, key, result)
+        await asyncio.to_thread(_put, store, key, result)
     return result
 
 
 def _key(
     store: ResultCache, analyzer: Analyzer, image: ImageInput, features: frozenset[Feature]
 ) -> tuple[str | None, ImageInput]:
-    digest, image = image_digest(image)
+    try:
+        digest, image = image_digest(image)
+    except Exception as exc:  # the analyzer will report what is wrong with the input
+        logger.warning("Not caching %r: hashing it raised %s: %s", image, type(exc).__name__, exc)
+        return None, image
     if digest is None:
         return None, image
     key = cache_key(digest, backend=analyzer.name, options=analyzer.options, features=features)
     return key, image
+
+
+def _put(store: ResultCache, key: str, result: AnalysisResult) -> None:
+    try:
+        store.put(key, result)
+    except Exception as exc:  # e.g. a third-party backend's raw answer that is not JSON
+        logger.warning("Not caching a %s result: %s: %s", result.backend, type(exc).__name__, exc)
 
 
 __all__ = ["cached_analyze", "cached_analyze_async"]
