@@ -17,6 +17,7 @@ from compare.conftest import AZURE_FEATURES, PIXEL_FEATURES, azure_analyzer, azu
 
 import visionkit
 from visionkit.backends.base import Analyzer
+from visionkit.backends.local import LocalAnalyzer
 from visionkit.compare import Agreement, Comparison
 from visionkit.compare.runner import NETWORK_WORKERS, _workers, collect_images, compare
 from visionkit.errors import ConfigError
@@ -93,6 +94,21 @@ def test_folders_are_searched_for_images_in_order(photos, tmp_path):
     assert collect_images([photos[0].parent]) == photos
     comparison = visionkit.compare(photos[0].parent, ("local",), ["colors"])
     assert [i.image for i in comparison.images] == [str(p) for p in photos]
+
+
+class SecondLocal(LocalAnalyzer):
+    name: ClassVar[str] = "local2"
+
+
+def test_a_stream_is_read_once_and_shown_to_every_backend(photos):
+    with photos[0].open("rb") as stream:
+        comparison = visionkit.compare(stream, ("local", SecondLocal()), ["metadata"])
+    (image,) = comparison.images
+    assert image.image == "<BufferedReader #1>"
+    assert image.failures == {}
+    sizes = {r.metadata.width for r in image.results.values() if r.metadata is not None}
+    assert sizes == {1500}
+    assert set(image.results) == {"local", "local2"}
 
 
 def test_progress_is_reported_once_per_finished_image(photos):

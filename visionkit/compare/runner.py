@@ -78,6 +78,19 @@ def _as_list(images: ImageInput | Iterable[ImageInput]) -> list[ImageInput]:
     return [typing.cast(ImageInput, images)]  # a stream, a PIL image or an array: one image
 
 
+def _shareable(image: ImageInput) -> ImageInput:
+    """The input in a form every backend can read, concurrently: a stream becomes its bytes.
+
+    A binary stream can be read once; handed to two backends at the same time,
+    one would see the image and the other whatever the first left of it.
+    """
+    if hasattr(image, "read") and not isinstance(image, str | os.PathLike):
+        data = image.read()
+        if isinstance(data, bytes | bytearray):
+            return bytes(data)
+    return image
+
+
 def _resolve_backends(
     backends: Sequence[str | Analyzer],
 ) -> tuple[list[str], dict[str, Analyzer | Failure]]:
@@ -154,7 +167,9 @@ def compare(
     ``settings``: thresholds and crosswalk (default: the ``[compare]``
     configuration). Per-image errors are kept in the result, never raised.
     """
-    inputs = _as_list(images)
+    given = _as_list(images)
+    labels = [image_label(image, i) for i, image in enumerate(given)]
+    inputs = [_shareable(image) for image in given]
     names, analyzers = _resolve_backends(backends)
     wanted = parse_features(features)
     plan = {
@@ -204,9 +219,7 @@ def compare(
     return Comparison(
         backends=tuple(names),
         images=tuple(
-            compare_image(
-                image_label(image, i), results[i], failures[i], names, settings, source=image
-            )
+            compare_image(labels[i], results[i], failures[i], names, settings, source=image)
             for i, image in enumerate(inputs)
         ),
         settings=settings,
