@@ -270,7 +270,7 @@ def _cmd_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     from visionkit.compare import compare
     from visionkit.compare.runner import collect_images
-    from visionkit.compare.terminal import summary_tables
+    from visionkit.compare.terminal import failure_lines, summary_tables
 
     images = collect_images(args.images)
     if not images:
@@ -295,14 +295,8 @@ def _cmd_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
     else:
         for table in summary_tables(comparison):
             out.print(table)
-    for image, failure in comparison.failures:
-        err.print(
-            f"[red]{escape(image)}[/red] ({failure.backend}): {failure.error_type}: "
-            f"{escape(failure.message)}",
-            markup=True,
-            highlight=False,
-            soft_wrap=True,
-        )
+    for line in failure_lines(comparison):
+        err.print(f"[red]{escape(line)}[/red]", markup=True, highlight=False, soft_wrap=True)
     return EXIT_SOME_FAILED if comparison.failures else EXIT_OK
 
 

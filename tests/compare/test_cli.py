@@ -52,11 +52,16 @@ def test_json_goes_to_stdout_alone(photos, tmp_path, azure_env, capsys):
     assert [i["image"] for i in data["images"]] == [str(photos[0])]
 
 
-def test_failures_are_listed_and_exit_1(photos, capsys):
+def test_failures_are_listed_once_per_cause_and_exit_1(photos, capsys):
     code = main(["compare", str(photos[0]), "-f", "colors"])  # no Azure key configured
     _, err = capsys.readouterr()
     assert code == EXIT_SOME_FAILED
-    assert f"{photos[0]} (azure): ConfigError" in err
+    assert f"azure failed on {photos[0]}: ConfigError: The azure backend needs" in err
+    code = main(["compare", str(photos[0].parent), "-f", "colors"])
+    _, err = capsys.readouterr()
+    assert code == EXIT_SOME_FAILED
+    assert err.count("azure failed on") == 1
+    assert f"azure failed on 3 images ({photos[0]}, ...): ConfigError" in err
 
 
 @pytest.mark.parametrize(

@@ -40,4 +40,20 @@ def summary_tables(comparison: Comparison) -> list[Table]:
     return [summary, latency]
 
 
-__all__ = ["summary_tables"]
+def failure_lines(comparison: Comparison) -> list[str]:
+    """One line per distinct failure (backend, error, message), naming the image(s).
+
+    A backend that cannot run at all (no key) fails the same way on every
+    image; saying so once keeps the rest of the list readable.
+    """
+    grouped: dict[tuple[str, str, str], list[str]] = {}
+    for image, failure in comparison.failures:
+        grouped.setdefault((failure.backend, failure.error_type, failure.message), []).append(image)
+    lines = []
+    for (backend, error_type, message), images in grouped.items():
+        where = images[0] if len(images) == 1 else f"{len(images)} images ({images[0]}, ...)"
+        lines.append(f"{backend} failed on {where}: {error_type}: {message}")
+    return lines
+
+
+__all__ = ["failure_lines", "summary_tables"]
