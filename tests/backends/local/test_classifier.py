@@ -55,9 +55,14 @@ def shipped() -> ImageClassifier:
 
 @needs_shipped_model
 def test_shipped_model_classifies_cifar_test_images(shipped, cifar10_dir):
-    rng = np.random.default_rng(0)
-    files = sorted((cifar10_dir / "test").glob("*/*.jpg"))
-    sample = [files[i] for i in rng.choice(len(files), size=500, replace=False)]
+    # 50 per class, the first by file name: a balanced, fixed sample. A uniform
+    # random 500 carries about +-1.5 points of sampling noise per class mix (one
+    # such draw scored 83.8% against 87.4% on all 10,000 test images).
+    sample = [
+        path
+        for class_dir in sorted((cifar10_dir / "test").iterdir())
+        for path in sorted(class_dir.glob("*.jpg"))[:50]
+    ]
     images = []
     for path in sample:
         with Image.open(path) as img:
@@ -68,6 +73,7 @@ def test_shipped_model_classifies_cifar_test_images(shipped, cifar10_dir):
     predicted = [shipped.class_names[i] for i in probabilities.argmax(axis=1)]
     truth = [path.parent.name for path in sample]
     accuracy = np.mean([p == t for p, t in zip(predicted, truth, strict=True)])
+    assert len(sample) == 500
     assert accuracy >= 0.85
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 
