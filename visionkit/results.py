@@ -402,7 +402,11 @@ class AnalysisResult:
 
     @property
     def top_tag(self) -> Tag | None:
-        """The most confident tag, or ``None`` when there are no tags."""
+        """The most confident tag, or ``None`` when there are no tags.
+
+        Ties go to the earlier tag; backends list specific tags before the
+        broader ones derived from them, so equal confidence picks "cat" over "animal".
+        """
         if not self.tags:
             return None
         return max(self.tags, key=lambda t: t.confidence)

@@ -2,14 +2,17 @@
 
 A CIFAR-10 model only knows ten classes; a cloud service answering "animal"
 or "vehicle" is not disagreeing with a local "cat" or "truck". Each class
-lists the broader or synonymous names it implies. A derived tag's confidence
-is the *sum* of the probabilities of every class that implies it, which is
-the model's own probability of that broader label (the classes are mutually
-exclusive), so it stays calibrated when the class probabilities are.
+lists the broader or synonymous names it implies.
+
+A derived tag is exactly as confident as the most probable class that
+implies it. That is a lower bound on the model's probability of the broader
+label (which would be the *sum* over its classes, kept in ``raw``), so a
+derived tag is never overconfident, and it never outranks the specific class
+it came from: a cat photo's top tag is "cat", with "mammal" and "animal"
+beside it, as a cloud service would answer.
 
 Classes a user trains that are not listed here simply get no derived tags;
-:data:`DERIVED_TAGS` can be extended (or passed as ``taxonomy=`` to the
-analyzer) for other label sets.
+:func:`derived_confidences` takes another table for other label sets.
 """
 
 from __future__ import annotations
@@ -35,14 +38,14 @@ def derived_confidences(
     probabilities: Sequence[float],
     taxonomy: Mapping[str, tuple[str, ...]] = DERIVED_TAGS,
 ) -> dict[str, float]:
-    """Probability of each derived tag: the summed probability of the classes implying it."""
-    totals: dict[str, float] = {}
+    """Confidence of each derived tag: that of the most probable class implying it."""
+    best: dict[str, float] = {}
     for name, p in zip(class_names, probabilities, strict=True):
         for derived in taxonomy.get(name, ()):
             if derived in class_names:
                 continue  # a real class of the model wins over a derived name
-            totals[derived] = totals.get(derived, 0.0) + float(p)
-    return {k: min(v, 1.0) for k, v in totals.items()}
+            best[derived] = max(best.get(derived, 0.0), float(p))
+    return best
 
 
 __all__ = ["DERIVED_TAGS", "derived_confidences"]
