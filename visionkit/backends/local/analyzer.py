@@ -13,11 +13,14 @@ import os
 import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from PIL import Image
+
 from visionkit.backends.base import Analyzer
+from visionkit.backends.local.classifier import fit_to_square
 from visionkit.backends.local.colors import analyze_colors
 from visionkit.backends.local.image_type import classify_image_type
 from visionkit.backends.local.taxonomy import derived_confidences
@@ -95,41 +98,39 @@ class LocalAnalyzer(Analyzer):
     def _analyze_batch(
         self, images: Sequence[ImageInput], features: frozenset[Feature]
     ) -> list[AnalysisResult | VisionKitError]:
-        """Decode and measure pixels on every core, then run the CNN once on the whole stack.
+        """One pass per image on every core, then the CNN once on the whole stack.
 
-        Decoding (Pillow) and the pixel rules (NumPy) release the GIL, so a
-        thread pool keeps both cores busy; the model gains from one stacked
-        call instead of one call per image.
+        Each worker decodes its image, measures the pixel features and shrinks
+        it to the model's input size, so only that small copy outlives the
+        worker: a batch of 64 camera photos never holds 64 decoded full-size
+        images at once. Pillow and NumPy release the GIL, so the pool keeps both
+        cores busy; the model gains from one stacked call instead of one per image.
         """
-        pool = self._thread_pool()
-        loaded = list(pool.map(_load_or_error, images))
-        decoded = [item for item in loaded if isinstance(item, LoadedImage)]
-        rows: dict[int, Iterable[float]] = {}
-        failure: VisionKitError | None = None
-        if Feature.TAGS in features and decoded:
+        size: int | None = None
+        if Feature.TAGS in features:
             try:
-                from visionkit.backends.local.classifier import fit_to_square
-
-                classifier = self.classifier
-                size = classifier.image_size
-                # Shrinking a photo to the model's size is the costly part: do it in the pool too.
-                small = list(pool.map(lambda item: fit_to_square(item.pixels, size), decoded))
-                stacked = classifier.predict(small)
-                rows = {id(item): row for item, row in zip(decoded, stacked, strict=True)}
+                size = self.classifier.image_size
             except VisionKitError as exc:
-                failure = exc  # no model: every image of the batch fails the same way
+                return [exc] * len(images)  # no model: every image fails the same way
+        pixel_features = features - {Feature.TAGS}
 
-        def finish(item: LoadedImage | VisionKitError) -> AnalysisResult | VisionKitError:
-            if isinstance(item, VisionKitError):
-                return item
-            if failure is not None:
-                return failure
+        def prepare(image: ImageInput) -> tuple[AnalysisResult, Image.Image] | VisionKitError:
             try:
-                return self._analyze_loaded(item, features, rows.get(id(item)))
+                loaded = load_image(image)
+                result = self._analyze_loaded(loaded, pixel_features)
             except VisionKitError as exc:
                 return exc
+            return result, (fit_to_square(loaded.pixels, size) if size else loaded.pixels)
 
-        return list(pool.map(finish, loaded))
+        prepared = list(self._thread_pool().map(prepare, images))
+        if size is None:
+            return [p if isinstance(p, VisionKitError) else p[0] for p in prepared]
+        ready = [p for p in prepared if not isinstance(p, VisionKitError)]
+        rows = iter(self.classifier.predict([small for _, small in ready]) if ready else ())
+        return [
+            p if isinstance(p, VisionKitError) else self._with_tags(p[0], next(rows))
+            for p in prepared
+        ]
 
     def _thread_pool(self) -> ThreadPoolExecutor:
         with self._classifier_lock:
@@ -139,37 +140,33 @@ class LocalAnalyzer(Analyzer):
                 )
             return self._pool
 
-    def _analyze_loaded(
-        self,
-        loaded: LoadedImage,
-        features: frozenset[Feature],
-        predicted: Iterable[float] | None = None,
-    ) -> AnalysisResult:
-        raw: dict[str, object] = {"source": loaded.source}
-        tags = None
-        model_version = None
-        if Feature.TAGS in features:
-            classifier = self.classifier
-            if predicted is None:
-                predicted = classifier.predict([loaded.pixels])[0]
-            # float32 softmax can land a hair outside [0, 1]; results promise the closed interval.
-            probabilities = [min(max(float(p), 0.0), 1.0) for p in predicted]
-            tags = self._tags(classifier.class_names, probabilities)
-            model_version = classifier.version
-            raw["probabilities"] = dict(
-                zip(
-                    classifier.class_names, (round(float(p), 6) for p in probabilities), strict=True
-                )
-            )
-        return AnalysisResult(
+    def _analyze_loaded(self, loaded: LoadedImage, features: frozenset[Feature]) -> AnalysisResult:
+        result = AnalysisResult(
             backend=self.name,
-            model_version=model_version,
             metadata=loaded.metadata() if Feature.METADATA in features else None,
-            tags=tags,
             colors=analyze_colors(loaded.pixels) if Feature.COLORS in features else None,
             image_type=(
                 classify_image_type(loaded.pixels) if Feature.IMAGE_TYPE in features else None
             ),
+            raw={"source": loaded.source},
+        )
+        if Feature.TAGS in features:
+            result = self._with_tags(result, self.classifier.predict([loaded.pixels])[0])
+        return result
+
+    def _with_tags(self, result: AnalysisResult, predicted: Iterable[float]) -> AnalysisResult:
+        """``result`` plus the tags (and their raw probabilities) of one row of model output."""
+        classifier = self.classifier
+        # float32 softmax can land a hair outside [0, 1]; results promise the closed interval.
+        probabilities = [min(max(float(p), 0.0), 1.0) for p in predicted]
+        raw = dict(result.raw or {})
+        raw["probabilities"] = dict(
+            zip(classifier.class_names, (round(p, 6) for p in probabilities), strict=True)
+        )
+        return replace(
+            result,
+            tags=self._tags(classifier.class_names, probabilities),
+            model_version=classifier.version,
             raw=raw,
         )
 
@@ -190,13 +187,6 @@ class LocalAnalyzer(Analyzer):
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False)
-
-
-def _load_or_error(image: ImageInput) -> LoadedImage | VisionKitError:
-    try:
-        return load_image(image)
-    except VisionKitError as exc:
-        return exc
 
 
 __all__ = ["LocalAnalyzer", "LocalOptions"]
