@@ -119,3 +119,48 @@ def test_config_shows_sources_and_hides_keys(capsys, monkeypatch):
 def test_no_command_prints_help_and_exits_2(capsys):
     assert main([]) == 2
     assert "analyze" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def tiny_cifar(tmp_path_factory, request):
+    """Ten real CIFAR-10 images per class and split, in the image-folder layout."""
+    import shutil
+
+    from conftest import SHARED_ROOT
+
+    source = Path(os.environ.get("VISIONKIT_CIFAR10_DIR", SHARED_ROOT / "data" / "cifar10"))
+    if not source.is_dir():
+        pytest.skip(f"CIFAR-10 not found at {source}; set VISIONKIT_CIFAR10_DIR")
+    root = tmp_path_factory.mktemp("tiny-cifar")
+    for split in ("train", "test"):
+        for class_dir in sorted((source / split).iterdir()):
+            target = root / split / class_dir.name
+            target.mkdir(parents=True)
+            for image in sorted(class_dir.glob("*.jpg"))[:10]:
+                shutil.copy(image, target / image.name)
+    return root
+
+
+def test_train_evaluate_export_commands_end_to_end(tiny_cifar, tmp_path, capsys):
+    model = tmp_path / "tiny.keras"
+    assert main(["train", "--data", str(tiny_cifar), "--arch", "tutorial", "--epochs", "1",
+                 "--out", str(model)]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert f"wrote {model}" in out
+    assert model.is_file()
+    assert model.with_suffix(".card.json").is_file()
+
+    assert main(["evaluate", str(model), "--data", str(tiny_cifar)]) == 0
+    assert "accuracy" in capsys.readouterr().out
+
+    assert main(["export", str(model), "--data", str(tiny_cifar)]) == 0
+    out = capsys.readouterr().out
+    assert "checked on 100 images" in out
+    assert model.with_suffix(".tflite").is_file()
+
+
+def test_evaluate_the_shipped_model_on_real_cifar_images(tiny_cifar, capsys):
+    shipped = REPO / "visionkit" / "models" / "cifar10-default.tflite"
+    assert main(["evaluate", str(shipped), "--data", str(tiny_cifar)]) == 0
+    out = capsys.readouterr().out
+    assert "airplane" in out and "truck" in out

@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("model", help="the .keras model")
     p.add_argument("--out", help="the .tflite path (default: beside the model)")
+    p.add_argument("--data", help="check the export against Keras on this dataset's test images")
 
     p = sub.add_parser("compare", help="run several backends on the same images and compare them")
     p.add_argument("images", nargs="+", metavar="IMAGES_OR_DIR", help="image files or folders")
@@ -237,7 +238,7 @@ def _cmd_config(args: argparse.Namespace, out: Console, err: Console) -> int:
 def _cmd_train(args: argparse.Namespace, out: Console, err: Console) -> int:
     from visionkit.training.train import train
 
-    card = train(
+    trained = train(
         data=args.data,
         arch=args.arch,
         epochs=args.epochs,
@@ -245,22 +246,32 @@ def _cmd_train(args: argparse.Namespace, out: Console, err: Console) -> int:
         seed=args.seed,
         resume=args.resume,
     )
-    out.print(card)
+    out.print(str(trained.report), highlight=False)
+    out.print(f"wrote {trained.model_path}")
+    out.print(f"model card: {trained.card_markdown} (and {trained.card_json.name})")
+    out.print(f"confusion matrix: {trained.confusion_png}")
     return EXIT_OK
 
 
 def _cmd_evaluate(args: argparse.Namespace, out: Console, err: Console) -> int:
     from visionkit.training.evaluate import evaluate
 
-    out.print(str(evaluate(Path(args.model), args.data)))
+    out.print(str(evaluate(Path(args.model), args.data)), highlight=False)
     return EXIT_OK
 
 
 def _cmd_export(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from visionkit.training.export import export_litert
+    from visionkit.training.export import export_tflite
 
-    path = export_litert(Path(args.model), Path(args.out) if args.out else None)
-    out.print(f"wrote {path}")
+    exported = export_tflite(
+        Path(args.model), Path(args.out) if args.out else None, check_data=args.data
+    )
+    out.print(f"wrote {exported.tflite_path} and {exported.sidecar_path.name}")
+    if exported.checked_images:
+        out.print(
+            f"checked on {exported.checked_images} images: max |p_litert - p_keras| = "
+            f"{exported.max_abs_diff:.2e}, same top class on {exported.argmax_agreement:.2%}"
+        )
     return EXIT_OK
 
 

@@ -29,7 +29,7 @@ def test_cat_photo_gets_cat_as_top_tag_with_derived_tags(analyzer):
     by_name = {t.name: t.confidence for t in result.tags}
     # Derived tags sit beside their class, never above it.
     assert by_name["mammal"] == by_name["animal"] == by_name["cat"]
-    assert [t.name for t in result.tags][0] == "cat"
+    assert result.tags[0].name == "cat"
     assert {t.name for t in result.tags[1:3]} == {"mammal", "animal"}
     assert result.metadata is not None and (result.metadata.width, result.metadata.height) == (
         451,
