@@ -53,7 +53,11 @@ def machine() -> str:
     import keras
     import tensorflow as tf
 
-    return f"{cpu}, {os.cpu_count()} cores, TensorFlow {tf.__version__}, Keras {keras.__version__}"
+    load = os.getloadavg()[0]
+    return (
+        f"{cpu}, {os.cpu_count()} cores, TensorFlow {tf.__version__}, Keras {keras.__version__} "
+        f"(1-minute load average {load:.1f} when the report was written)"
+    )
 
 
 def worker(arch: str, data: str, images: int, seed: int) -> None:
