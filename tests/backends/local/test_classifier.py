@@ -55,13 +55,14 @@ def shipped() -> ImageClassifier:
 
 @needs_shipped_model
 def test_shipped_model_classifies_cifar_test_images(shipped, cifar10_dir):
-    # 50 per class, the first by file name: a balanced, fixed sample. A uniform
-    # random 500 carries about +-1.5 points of sampling noise per class mix (one
-    # such draw scored 83.8% against 87.4% on all 10,000 test images).
+    # A balanced, fixed sample: the first 200 test images of each class by file
+    # name (2,000 in all). The size keeps the sampling noise near +-0.8 points
+    # against the 87.4% the model scores on all 10,000, so the 85% floor tests
+    # the model, not the luck of the draw (a random 500 once scored 83.8%).
     sample = [
         path
         for class_dir in sorted((cifar10_dir / "test").iterdir())
-        for path in sorted(class_dir.glob("*.jpg"))[:50]
+        for path in sorted(class_dir.glob("*.jpg"))[:200]
     ]
     images = []
     for path in sample:
@@ -73,7 +74,7 @@ def test_shipped_model_classifies_cifar_test_images(shipped, cifar10_dir):
     predicted = [shipped.class_names[i] for i in probabilities.argmax(axis=1)]
     truth = [path.parent.name for path in sample]
     accuracy = np.mean([p == t for p, t in zip(predicted, truth, strict=True)])
-    assert len(sample) == 500
+    assert len(sample) == 2000
     assert accuracy >= 0.85
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 
