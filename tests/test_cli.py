@@ -114,6 +114,7 @@ def test_config_shows_sources_and_hides_keys(capsys, monkeypatch):
     assert "sk-cli-secret-123" not in out
     assert "env AZURE_VISION_KEY" in out
     assert "backend: local" in out
+    assert "fallback: (none)" in out
 
 
 def test_no_command_prints_help_and_exits_2(capsys):

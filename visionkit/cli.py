@@ -215,12 +215,16 @@ def _cmd_config(args: argparse.Namespace, out: Console, err: Console) -> int:
         find_config_file,
         resolve_backend_name,
         resolve_backend_options,
+        resolve_fallback,
     )
 
     file = find_config_file()
     out.print(f"config file: {file.path if file else '(none found)'}")
     backend = resolve_backend_name()
     out.print(f"backend: {backend.value}  [dim]({backend.source})[/dim]")
+    fallback = resolve_fallback()
+    chain = ", ".join(fallback.value) if fallback.value else "(none)"
+    out.print(f"fallback: {chain}  [dim]({fallback.source})[/dim]")
     names = [args.backend] if args.backend else backend_names()
     for name in names:
         table = Table(

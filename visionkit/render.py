@@ -24,6 +24,8 @@ def result_table(result: AnalysisResult, title: str | None = None) -> Table:
     version = f" (model {result.model_version})" if result.model_version else ""
     timing = f", {result.elapsed_s * 1000:.0f} ms" if result.elapsed_s is not None else ""
     table.add_row("backend", f"{result.backend}{version}{timing}")
+    if result.fallback_reason:
+        table.add_row("fallback", Text(result.fallback_reason, style="yellow"))
     if result.metadata is not None:
         fmt = f" {result.metadata.format}" if result.metadata.format else ""
         table.add_row("image", f"{result.metadata.width}x{result.metadata.height}{fmt}")

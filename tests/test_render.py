@@ -1,0 +1,34 @@
+"""Terminal rendering of results (the CLI's table)."""
+
+from factories import full_result
+from rich.console import Console
+
+from visionkit.render import result_table
+from visionkit.results import AnalysisResult
+
+
+def render(result: AnalysisResult) -> str:
+    console = Console(width=200, record=True)
+    console.print(result_table(result, title="photo.jpg"))
+    return console.export_text()
+
+
+def test_every_requested_feature_has_a_row():
+    text = render(full_result())
+    labels = "backend image caption tags objects colors adult faces text brands categories"
+    for label in [*labels.split(), "image type", "celebrities", "landmarks"]:
+        assert label in text
+    assert "tree > plant 90% at (0, 0, 50, 50)" in text
+    assert "Satya Nadella sitting on a bench (48%)" in text
+
+
+def test_features_not_requested_have_no_row_and_empty_ones_say_none():
+    text = render(AnalysisResult(backend="local", tags=()))
+    assert "tags" in text and "(none)" in text
+    assert "objects" not in text
+    assert "fallback" not in text
+
+
+def test_fallback_reason_is_shown():
+    result = AnalysisResult(backend="local", tags=(), fallback_reason="azure: rate limited")
+    assert "azure: rate limited" in render(result)
