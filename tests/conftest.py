@@ -17,6 +17,12 @@ from pathlib import Path
 
 import pytest
 
+# The result cache is on by default for cloud backends. Tests must never read a
+# result cached by an earlier run (or by the developer's own use) instead of the
+# recorded HTTP they mean to exercise, nor write into ~/.cache; cache tests
+# pass their own store explicitly.
+os.environ.setdefault("VISIONKIT_CACHE", "off")
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_ROOT = REPO_ROOT.parent / "shared"
 

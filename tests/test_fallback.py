@@ -83,6 +83,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("VISIONKIT_CACHE_DIR", str(tmp_path / "cache"))  # never the user's cache
+    monkeypatch.delenv("VISIONKIT_CACHE", raising=False)  # the cache's default behaviour is tested
     visionkit.register_backend("down", Down)
     visionkit.register_backend("spare", Spare)
     Spare.asked.clear()

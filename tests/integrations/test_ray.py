@@ -1,5 +1,5 @@
 """The Ray Data bridge: the worker class on its own (fast, no Ray needed), then a real
-local Ray instance (``integration``: ~20 s of start-up on two cores; ``pytest -m integration``)."""
+local Ray instance (marked ``integration``: ~20 s of start-up on two cores; in the default run)."""
 
 from __future__ import annotations
 
