@@ -214,6 +214,26 @@ class Caption:
         _check_confidence("Caption", self.confidence)
 
 
+COLOR_NAMES: tuple[str, ...] = (
+    "black",
+    "blue",
+    "brown",
+    "gray",
+    "green",
+    "orange",
+    "pink",
+    "purple",
+    "red",
+    "teal",
+    "white",
+    "yellow",
+)
+"""The twelve colour names a :class:`ColorScheme` uses: Azure's set, lower case, in its order.
+
+Every backend maps its colours onto these so that colour answers compare across backends.
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class ColorScheme:
     """Colour summary with Azure's meaning, so local and cloud results compare.
@@ -548,6 +568,7 @@ def iter_feature_fields() -> Iterator[str]:
 
 
 __all__ = [
+    "COLOR_NAMES",
     "SCHEMA_VERSION",
     "AdultScores",
     "AnalysisResult",

@@ -29,6 +29,7 @@ from dataclasses import fields, is_dataclass
 from typing import Any
 
 from visionkit.features import Feature, FeatureLike, parse_features
+from visionkit.results import COLOR_NAMES as RESULT_COLOR_NAMES
 from visionkit.results import (
     AdultScores,
     AnalysisResult,
@@ -37,22 +38,7 @@ from visionkit.results import (
     ImageMetadata,
 )
 
-COLOR_NAMES = frozenset(
-    {
-        "black",
-        "blue",
-        "brown",
-        "gray",
-        "green",
-        "orange",
-        "pink",
-        "purple",
-        "red",
-        "teal",
-        "white",
-        "yellow",
-    }
-)
+COLOR_NAMES = frozenset(RESULT_COLOR_NAMES)
 """The colour names ``ColorScheme`` documents, in lower case (``docs/results.md``)."""
 
 _ACCENT = re.compile(r"^#[0-9A-Fa-f]{6}$")

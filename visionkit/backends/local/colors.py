@@ -48,7 +48,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from visionkit.results import ColorScheme
+from visionkit.results import COLOR_NAMES, ColorScheme
 
 WORK_SIDE: Final = 256
 """Longest side of the working copy, in pixels."""
@@ -77,21 +77,6 @@ BW_CHROMA: Final = 12.0
 BW_MAX_COLOURFUL_SHARE: Final = 0.01
 """Share of coloured pixels still tolerated in a black-and-white image (JPEG bleed, dust)."""
 
-COLOR_NAMES: Final = (
-    "black",
-    "blue",
-    "brown",
-    "gray",
-    "green",
-    "orange",
-    "pink",
-    "purple",
-    "red",
-    "teal",
-    "white",
-    "yellow",
-)
-"""Azure's twelve colour names, lowercase, in Azure's documented order."""
 
 ACHROMATIC_NAMES: Final = frozenset({"black", "gray", "white"})
 
