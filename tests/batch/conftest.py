@@ -67,6 +67,7 @@ class FakeLocal(Analyzer):
 
 class FakeRemote(Analyzer):
     name: ClassVar[str] = "fake-remote"
+    remote: ClassVar[bool] = True
     capabilities: ClassVar[frozenset[Feature]] = frozenset({Feature.TAGS})
 
     def __init__(self, options=None, /, **overrides):

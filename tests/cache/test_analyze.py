@@ -28,6 +28,7 @@ class Counting(Analyzer):
     """A stand-in cloud backend: async I/O of its own, and a count of billed calls."""
 
     name: ClassVar[str] = "counting"
+    remote: ClassVar[bool] = True
     capabilities: ClassVar[frozenset[Feature]] = frozenset({Feature.TAGS, Feature.COLORS})
 
     def __init__(self, options=None, /) -> None:

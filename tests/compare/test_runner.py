@@ -146,6 +146,7 @@ class CpuBound(_Probe):
 
 class NetworkBound(_Probe):
     name: ClassVar[str] = "net"
+    remote: ClassVar[bool] = True
 
     async def _analyze_async(
         self, image: ImageInput, features: frozenset[Feature]

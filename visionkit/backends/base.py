@@ -39,6 +39,9 @@ class Analyzer(ABC):
     name: ClassVar[str]
     capabilities: ClassVar[frozenset[Feature]]
     Options: ClassVar[type[Any]] = NoOptions
+    remote: ClassVar[bool] = False
+    """True for backends that call a service: they should also override
+    :meth:`_analyze_async` with real async I/O."""
     batch_size: ClassVar[int] = 1
     """Images per :meth:`analyze_batch` call that suit the backend; above 1 it stacks them."""
 
@@ -89,13 +92,12 @@ class Analyzer(ABC):
 
     @classmethod
     def is_remote(cls) -> bool:
-        """True for backends that call a service over the network.
+        """True for backends that call a service over the network (:attr:`remote`).
 
-        They are the ones that override :meth:`_analyze_async` with real async
-        I/O; batch runs drive them concurrently under a rate limit, and their
+        Batch runs drive them concurrently under a rate limit, and their
         (billed) results are cached by default.
         """
-        return cls._analyze_async is not Analyzer._analyze_async
+        return cls.remote
 
     def resolve_features(self, features: FeaturesArg) -> frozenset[Feature]:
         """Validate ``features`` against :attr:`capabilities` before any work is done.

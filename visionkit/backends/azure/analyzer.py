@@ -113,6 +113,7 @@ class AzureAnalyzer(Analyzer):
     """
 
     name: ClassVar[str] = "azure"
+    remote: ClassVar[bool] = True
     capabilities: ClassVar[frozenset[Feature]] = CAPABILITIES
     Options = AzureOptions
     options: AzureOptions
