@@ -1,0 +1,21 @@
+"""Docs stay true to the tree: every relative link in the README and docs/ resolves."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PAGES = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(REPO)))
+def test_relative_links_resolve(page):
+    links = re.findall(r"\]\(([^)#\s]+)", page.read_text())
+    missing = [
+        link
+        for link in links
+        if not link.startswith(("http://", "https://", "mailto:"))
+        and not (page.parent / link).exists()
+    ]
+    assert missing == []
