@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import visionkit
-from visionkit.compare.runner import collect_images
+from visionkit.comparison.runner import collect_images
 
 SAMPLES = Path(__file__).parent / "images"
 

@@ -289,7 +289,7 @@ async def test_the_async_twin_falls_back_too(photo):
 
 
 def test_a_cached_cloud_answer_is_served_while_the_service_is_down(photo, tmp_path):
-    from compare.conftest import azure_cassette
+    from comparison.conftest import azure_cassette
 
     answered = azure_cassette(tmp_path / "ok", ["colors"], 1)
     with replay(answered):

@@ -13,7 +13,7 @@ from visionkit.api import analyze, analyze_async, close_analyzers, get_analyzer
 from visionkit.backends.base import Analyzer
 from visionkit.backends.registry import backend_names, register_backend
 from visionkit.batch import BatchItem, analyze_many, analyze_many_async
-from visionkit.compare import Comparison, compare
+from visionkit.comparison import Comparison, compare
 from visionkit.config import configure, reset_configuration
 from visionkit.errors import (
     AuthenticationError,

@@ -283,9 +283,9 @@ def _cmd_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
     from rich.markup import escape
     from rich.progress import Progress
 
-    from visionkit.compare import compare
-    from visionkit.compare.runner import collect_images
-    from visionkit.compare.terminal import failure_lines, summary_tables
+    from visionkit.comparison import compare
+    from visionkit.comparison.runner import collect_images
+    from visionkit.comparison.terminal import failure_lines, summary_tables
 
     images = collect_images(args.images)
     if not images:

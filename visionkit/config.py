@@ -45,7 +45,7 @@ ENV_CONFIG = "VISIONKIT_CONFIG"
 ENV_FALLBACK = "VISIONKIT_FALLBACK"
 TOP_LEVEL_KEYS = frozenset({"backend", "fallback"})
 SECTION_KEYS = frozenset({"compare"})
-"""Tables that are not backends: ``[compare]``, read by :mod:`visionkit.compare`."""
+"""Tables that are not backends: ``[compare]``, read by :mod:`visionkit.comparison`."""
 
 
 @dataclass(frozen=True)
@@ -260,7 +260,7 @@ def resolve_compare_table(
 ) -> tuple[dict[str, Any], str]:
     """The raw ``[compare]`` settings, ``configure(compare=...)`` over the file, and their source.
 
-    Validation is :mod:`visionkit.compare`'s job; crosswalk tables merge key by key.
+    Validation is :mod:`visionkit.comparison`'s job; crosswalk tables merge key by key.
     """
     env = os.environ if environ is None else environ
     file = _file_or_none(config, env)

@@ -8,7 +8,7 @@ backend (the local CNN) gets one, because two model invocations on two shared
 cores only slow each other down. ``concurrency=`` overrides either.
 
 Every call is isolated: an exception becomes a
-:class:`~visionkit.compare.comparison.Failure` for that image and backend, and
+:class:`~visionkit.comparison.comparison.Failure` for that image and backend, and
 the other results are kept. Only mistakes that would make every call fail the
 same way (an unknown backend name, features no backend offers) raise before
 any work starts.
@@ -24,8 +24,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from visionkit.backends.base import Analyzer, FeaturesArg
-from visionkit.compare.comparison import Comparison, Failure, compare_image
-from visionkit.compare.settings import CompareSettings, configured_settings
+from visionkit.comparison.comparison import Comparison, Failure, compare_image
+from visionkit.comparison.settings import CompareSettings, configured_settings
 from visionkit.errors import ConfigError
 from visionkit.features import Feature, parse_features
 from visionkit.images import ImageInput, is_url

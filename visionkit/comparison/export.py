@@ -1,4 +1,4 @@
-"""A :class:`~visionkit.compare.comparison.Comparison` as JSON-compatible data and as CSV.
+"""A :class:`~visionkit.comparison.comparison.Comparison` as JSON-compatible data and as CSV.
 
 The JSON keeps everything (each result in the result schema, each verdict with
 its detail, the settings and crosswalk) so that :func:`comparison_from_dict`
@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from visionkit.compare.metrics import METRICS
+from visionkit.comparison.metrics import METRICS
 from visionkit.results import AnalysisResult
 
 if TYPE_CHECKING:
-    from visionkit.compare.comparison import Comparison, ImageComparison
+    from visionkit.comparison.comparison import Comparison, ImageComparison
 
 COMPARISON_SCHEMA = "visionkit.comparison/1"
 
@@ -46,9 +46,9 @@ def comparison_from_dict(data: Mapping[str, Any]) -> Comparison:
     thresholds by editing ``settings``. Thumbnails need the images, which JSON
     does not hold: the rebuilt report shows boxes without pictures.
     """
-    from visionkit.compare.comparison import Failure, build_comparison
-    from visionkit.compare.crosswalk import Crosswalk
-    from visionkit.compare.settings import CompareSettings
+    from visionkit.comparison.comparison import Failure, build_comparison
+    from visionkit.comparison.crosswalk import Crosswalk
+    from visionkit.comparison.settings import CompareSettings
 
     if data.get("schema") != COMPARISON_SCHEMA:
         raise ValueError(

@@ -6,10 +6,10 @@ import csv
 import json
 
 import pytest
-from compare.conftest import azure_cassette
+from comparison.conftest import azure_cassette
 
 from visionkit.cli import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, main
-from visionkit.compare.metrics import METRICS
+from visionkit.comparison.metrics import METRICS
 from visionkit.testing import replay
 
 FEATURES = "caption,colors,adult,image_type,metadata,objects"

@@ -5,11 +5,11 @@ import io
 import json
 
 import pytest
-from compare.conftest import azure_result, cloud_result, local_result
+from comparison.conftest import azure_result, cloud_result, local_result
 
-from visionkit.compare import Agreement, Comparison, Failure, build_comparison
-from visionkit.compare.export import BASE_COLUMNS, COMPARISON_SCHEMA
-from visionkit.compare.metrics import METRICS
+from visionkit.comparison import Agreement, Comparison, Failure, build_comparison
+from visionkit.comparison.export import BASE_COLUMNS, COMPARISON_SCHEMA
+from visionkit.comparison.metrics import METRICS
 from visionkit.results import AnalysisResult
 
 CAT = local_result({"cat": 0.7, "dog": 0.2}, {"mammal": 0.9, "animal": 0.93}, elapsed_s=0.02)

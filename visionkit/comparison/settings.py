@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from visionkit.compare.crosswalk import Crosswalk
+from visionkit.comparison.crosswalk import Crosswalk
 from visionkit.errors import ConfigError
 
 

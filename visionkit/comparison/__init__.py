@@ -14,7 +14,7 @@ two results), :mod:`.comparison` (the value and its summaries), :mod:`.runner`
 See ``docs/compare.md``.
 """
 
-from visionkit.compare.comparison import (
+from visionkit.comparison.comparison import (
     Comparison,
     Failure,
     ImageComparison,
@@ -23,10 +23,10 @@ from visionkit.compare.comparison import (
     PairComparison,
     build_comparison,
 )
-from visionkit.compare.crosswalk import Concept, Crosswalk, Relation
-from visionkit.compare.metrics import METRICS, Agreement, MetricResult, compare_pair
-from visionkit.compare.runner import compare
-from visionkit.compare.settings import CompareSettings
+from visionkit.comparison.crosswalk import Concept, Crosswalk, Relation
+from visionkit.comparison.metrics import METRICS, Agreement, MetricResult, compare_pair
+from visionkit.comparison.runner import compare
+from visionkit.comparison.settings import CompareSettings
 
 __all__ = [
     "METRICS",

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from compare.conftest import AZURE_FEATURES, PIXEL_FEATURES, azure_analyzer, azure_cassette
+from comparison.conftest import AZURE_FEATURES, PIXEL_FEATURES, azure_analyzer, azure_cassette
 
 import visionkit
 from visionkit.backends.base import Analyzer
 from visionkit.backends.local import LocalAnalyzer
-from visionkit.compare import Agreement, Comparison
-from visionkit.compare.runner import NETWORK_WORKERS, _workers, collect_images, compare
+from visionkit.comparison import Agreement, Comparison
+from visionkit.comparison.runner import NETWORK_WORKERS, _workers, collect_images, compare
 from visionkit.errors import ConfigError
 from visionkit.features import Feature
 from visionkit.images import ImageInput

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import visionkit
-from visionkit.compare.settings import CompareSettings, configured_settings
+from visionkit.comparison.settings import CompareSettings, configured_settings
 from visionkit.errors import ConfigError
 
 CONFIG = """

@@ -3,16 +3,16 @@
 import dataclasses
 
 import pytest
-from compare.conftest import azure_result, cloud_result, local_result
+from comparison.conftest import azure_result, cloud_result, local_result
 
-from visionkit.compare.metrics import (
+from visionkit.comparison.metrics import (
     METRICS,
     Agreement,
     compare_pair,
     match_objects,
     ranked_concepts,
 )
-from visionkit.compare.settings import CompareSettings
+from visionkit.comparison.settings import CompareSettings
 from visionkit.results import (
     AdultScores,
     BoundingBox,

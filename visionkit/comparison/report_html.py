@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from visionkit.compare.comparison import Comparison, ImageComparison, MetricSummary
-from visionkit.compare.metrics import METRIC_DESCRIPTIONS, Agreement, ranked_concepts_all
-from visionkit.compare.settings import CompareSettings
+from visionkit.comparison.comparison import Comparison, ImageComparison, MetricSummary
+from visionkit.comparison.metrics import METRIC_DESCRIPTIONS, Agreement, ranked_concepts_all
+from visionkit.comparison.settings import CompareSettings
 from visionkit.results import AnalysisResult
 
 BACKEND_COLORS = ("#d9480f", "#1971c2", "#2b8a3e", "#9c36b5", "#e67700", "#0b7285")

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from visionkit.compare.metrics import (
+from visionkit.comparison.metrics import (
     METRIC_DESCRIPTIONS,
     METRICS,
     Agreement,
     MetricResult,
     compare_pair,
 )
-from visionkit.compare.settings import CompareSettings
+from visionkit.comparison.settings import CompareSettings
 from visionkit.results import AnalysisResult
 
 
@@ -189,7 +189,7 @@ class Comparison:
         return rows
 
     def __str__(self) -> str:
-        from visionkit.compare.table import text_table
+        from visionkit.comparison.table import text_table
 
         head = (
             f"{len(self.images)} image(s), backends {', '.join(self.backends)}; "
@@ -215,14 +215,14 @@ class Comparison:
 
     def to_dict(self, *, include_raw: bool = False) -> dict[str, Any]:
         """A JSON-compatible dict: settings, summary, latency, and every image in full."""
-        from visionkit.compare.export import comparison_to_dict
+        from visionkit.comparison.export import comparison_to_dict
 
         return comparison_to_dict(self, include_raw=include_raw)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Comparison:
         """Rebuild from :meth:`to_dict` output; verdicts are recomputed from the results."""
-        from visionkit.compare.export import comparison_from_dict
+        from visionkit.comparison.export import comparison_from_dict
 
         return comparison_from_dict(data)
 
@@ -239,7 +239,7 @@ class Comparison:
 
     def to_csv(self, path: str | Path | None = None) -> str:
         """One row per image and backend; written to ``path`` when given, returned always."""
-        from visionkit.compare.export import comparison_to_csv
+        from visionkit.comparison.export import comparison_to_csv
 
         text = comparison_to_csv(self)
         if path is not None:
@@ -248,7 +248,7 @@ class Comparison:
 
     def to_html(self, path: str | Path | None = None, *, thumbnail_size: int = 360) -> str:
         """A self-contained HTML report (no script, no network); written to ``path`` if given."""
-        from visionkit.compare.report_html import render_html
+        from visionkit.comparison.report_html import render_html
 
         text = render_html(self, thumbnail_size=thumbnail_size)
         if path is not None:

@@ -14,11 +14,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from compare.conftest import azure_result, cloud_result, local_result
+from comparison.conftest import azure_result, cloud_result, local_result
 from PIL import Image
 
-from visionkit.compare import Comparison, Failure, build_comparison
-from visionkit.compare.metrics import METRICS
+from visionkit.comparison import Comparison, Failure, build_comparison
+from visionkit.comparison.metrics import METRICS
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from visionkit.compare.comparison import Comparison
+from visionkit.comparison.comparison import Comparison
 
 
 def summary_tables(comparison: Comparison) -> list[Table]:

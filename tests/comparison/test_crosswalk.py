@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from visionkit.compare.crosswalk import Crosswalk, Relation, normalize_label
+from visionkit.comparison.crosswalk import Crosswalk, Relation, normalize_label
 from visionkit.errors import ConfigError
 
 CIFAR10 = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")

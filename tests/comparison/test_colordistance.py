@@ -2,7 +2,7 @@
 
 import pytest
 
-from visionkit.compare.colordistance import ciede2000, delta_e, parse_hex, srgb_to_lab
+from visionkit.comparison.colordistance import ciede2000, delta_e, parse_hex, srgb_to_lab
 
 # Sharma, Wu and Dalal (2005), Table 1: (Lab 1, Lab 2, ΔE00).
 SHARMA = [

@@ -1,7 +1,7 @@
 """Agreement between two results for one image: pure functions, one per metric.
 
 Every metric takes two :class:`~visionkit.results.AnalysisResult` values and
-the :class:`~visionkit.compare.settings.CompareSettings`, and returns a
+the :class:`~visionkit.comparison.settings.CompareSettings`, and returns a
 :class:`MetricResult` with a three-way verdict. The third state matters: when
 one backend cannot do a feature (the local backend has no captions, no adult
 scores, no objects) or was not asked for it, the metric is *not comparable*.
@@ -22,9 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from visionkit.compare.colordistance import delta_e
-from visionkit.compare.crosswalk import Crosswalk, Relation
-from visionkit.compare.settings import CompareSettings
+from visionkit.comparison.colordistance import delta_e
+from visionkit.comparison.crosswalk import Crosswalk, Relation
+from visionkit.comparison.settings import CompareSettings
 from visionkit.results import AnalysisResult, DetectedObject
 
 
