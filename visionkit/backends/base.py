@@ -11,6 +11,7 @@ answer. Nothing here knows about any vendor.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
@@ -20,7 +21,7 @@ from typing import Any, ClassVar, Self
 from visionkit.errors import UnsupportedFeatureError, VisionKitError
 from visionkit.features import Feature, FeatureLike, parse_features
 from visionkit.images import ImageInput
-from visionkit.options import NoOptions, build_options
+from visionkit.options import NoOptions, build_options, redacted
 from visionkit.results import AnalysisResult
 
 FeaturesArg = Iterable[FeatureLike] | FeatureLike | None
@@ -49,8 +50,6 @@ class Analyzer(ABC):
         if options is None:
             options = build_options(self.Options, overrides, backend=self.name)
         elif overrides:
-            import dataclasses
-
             options = dataclasses.replace(options, **overrides)
         elif not isinstance(options, self.Options):
             raise TypeError(
@@ -153,8 +152,6 @@ class Analyzer(ABC):
         await self.aclose()
 
     def __repr__(self) -> str:
-        from visionkit.options import redacted
-
         opts = ", ".join(f"{k}={v!r}" for k, v in redacted(self.options).items())
         return f"{type(self).__name__}({opts})"
 
