@@ -2,7 +2,7 @@
 
 Both go through :class:`visionkit.backends.local.classifier.ImageClassifier`,
 so both compute the same thing (calibrated probabilities averaged over the
-image and its mirror). Each runtime is measured in a fresh subprocess, which
+model's test-time views). Each runtime is measured in a fresh subprocess, which
 gives honest cold-start time (imports + load + first prediction) and peak
 memory. Throughput at batch 256 and latency at batch 1 are medians of
 ``--repeats`` timings. Results replace the "Inference speed" section of
@@ -28,6 +28,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from train_speed import machine, write_section  # noqa: E402
+
+from visionkit.backends.local.views import get_policy  # noqa: E402
 
 
 def worker(path: str, repeats: int) -> None:
@@ -95,6 +97,7 @@ def main() -> None:
         return
 
     stem = Path(args.model)
+    views = get_policy(json.loads(stem.with_suffix(".json").read_text()).get("views", "flip"))
     lite = measure(stem.with_suffix(".tflite"), args.repeats)
     keras = measure(stem.with_suffix(".keras"), args.repeats)
     for name, r in (("LiteRT", lite), ("Keras", keras)):
@@ -108,8 +111,9 @@ def main() -> None:
         "## Inference speed",
         "",
         f"`python benchmarks/inference_speed.py --repeats {args.repeats}` on {machine()}, "
-        f"model `{stem.name}`. Both columns run `ImageClassifier` (flip-averaged, calibrated "
-        "probabilities: two network passes per image), each in its own fresh process. "
+        f"model `{stem.name}`. Both columns run `ImageClassifier` ({views.label}, calibrated "
+        f"probabilities: {len(views.view_weights)} network passes per image), each in its own "
+        "fresh process. "
         "Medians; the last column is how many times better LiteRT is.",
         "",
         "| measure | LiteRT (.tflite) | Keras (.keras) | LiteRT advantage |",

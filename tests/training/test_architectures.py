@@ -7,6 +7,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
+from visionkit.backends.local.views import FLIP, FLIP_SHIFT  # noqa: E402
 from visionkit.errors import ConfigError  # noqa: E402
 from visionkit.training.architectures import (  # noqa: E402
     build_model,
@@ -52,18 +53,27 @@ def test_whitening_kernel_decorrelates_patches(small_cifar_images):
     np.testing.assert_allclose(kernel[..., 12:], -kernel[..., :12])
 
 
-def test_class_names_and_temperature_survive_save_and_load(tmp_path):
+def test_class_names_temperature_and_views_survive_save_and_load(tmp_path):
     model = build_model(get_architecture("default"), NAMES, [128.0] * 3, [64.0] * 3)
     head_of(model).set_temperature(0.5)
+    head_of(model).set_views(FLIP_SHIFT)
     path = tmp_path / "m.keras"
     model.save(path)
 
     loaded = keras.saving.load_model(path, compile=False)
 
     assert head_of(loaded).class_names == NAMES
+    assert head_of(loaded).views is FLIP_SHIFT
     assert float(np.asarray(head_of(loaded).temperature)) == pytest.approx(0.5)
     x = np.random.default_rng(0).uniform(0, 255, (4, 32, 32, 3)).astype(np.float32)
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)
+
+
+def test_a_head_saved_before_views_were_recorded_is_flip_averaged():
+    config = ClassifierHead(NAMES).get_config()
+    del config["views"]
+
+    assert ClassifierHead.from_config(config).views is FLIP
 
 
 def test_head_rejects_bad_class_names():

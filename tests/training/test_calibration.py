@@ -48,3 +48,12 @@ def test_ece_is_zero_for_perfectly_calibrated_confidences():
     labels = np.array([0, 0, 0, 1] * 2)  # right exactly 75% of the time
 
     assert expected_calibration_error(probs, labels) == 0.0
+
+
+def test_weighted_views_count_by_their_weight():
+    logits = np.log(np.array([[[0.9, 0.1]], [[0.5, 0.5]], [[0.1, 0.9]]]))
+
+    probs = view_average(logits, 1.0, np.array([0.5, 0.25, 0.25]))
+
+    np.testing.assert_allclose(probs, [[0.6, 0.4]])
+    np.testing.assert_allclose(view_average(logits), [[0.5, 0.5]])

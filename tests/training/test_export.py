@@ -39,6 +39,24 @@ def test_sidecar_describes_the_model(exported):
     assert sidecar["temperature"] == pytest.approx(result.temperature)
     assert len(sidecar["source_model"]["sha256"]) == 64
     assert sidecar["check"]["argmax_agreement_vs_keras"] == 1.0
+    assert sidecar["views"] == "flip+shift"
+    assert sidecar["test_time_augmentation"].startswith("flip+shift: image and its mirror")
+
+
+def test_graph_views_are_the_numpy_views_pixel_for_pixel(chelsea_png):
+    import tensorflow as tf
+    from PIL import Image
+
+    from visionkit.backends.local.classifier import to_model_input
+    from visionkit.backends.local.views import POLICIES
+    from visionkit.training.export import tf_views
+
+    with Image.open(chelsea_png) as photo:
+        batch = np.stack([to_model_input(photo, 32)] * 2)
+    for policy in POLICIES.values():
+        graph = [v.numpy() for v in tf_views(policy, tf.constant(batch))]
+        for got, want in zip(graph, policy.views(batch), strict=True):
+            np.testing.assert_array_equal(got, want)
 
 
 def test_runtime_gives_the_same_answers_from_both_files(exported):
@@ -47,6 +65,7 @@ def test_runtime_gives_the_same_answers_from_both_files(exported):
     keras_fallback = ImageClassifier.load(result.model_path)
 
     assert lite.class_names == keras_fallback.class_names == data.class_names
+    assert lite.views is keras_fallback.views
     np.testing.assert_allclose(
         lite.predict_arrays(data.test.images),
         keras_fallback.predict_arrays(data.test.images),

@@ -9,6 +9,7 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
+from visionkit.backends.local.views import DEFAULT_POLICY
 from visionkit.errors import ConfigError
 from visionkit.training.card import card_paths
 from visionkit.training.evaluate import evaluate, load_keras_model
@@ -31,6 +32,7 @@ def test_saved_model_reloads_with_class_names_and_same_predictions(tiny_run):
     model = load_keras_model(result.model_path)
 
     assert head_of(model).class_names == data.class_names
+    assert head_of(model).views is DEFAULT_POLICY
     report = evaluate(result.model_path, data)
     assert report.accuracy == pytest.approx(result.report.accuracy)
     np.testing.assert_array_equal(report.confusion, result.report.confusion)
@@ -50,14 +52,15 @@ def test_model_card_has_the_evidence(tiny_run):
     assert set(card["calibration"]) >= {"temperature", "ece_before", "ece_after"}
     assert card["machine"]["cores"] >= 1
     assert png_path.read_bytes().startswith(b"\x89PNG")
-    assert "flip-averaged" in md_path.read_text()
+    assert card["evaluation"]["views"] == DEFAULT_POLICY.name
+    assert f"test accuracy, {DEFAULT_POLICY.label} (as shipped)" in md_path.read_text()
 
 
 def test_report_reads_well(tiny_run):
     result, data, _ = tiny_run
     text = str(result.report)
 
-    assert "accuracy (flip-averaged)" in text
+    assert f"accuracy ({DEFAULT_POLICY.label})" in text
     assert all(name in text for name in data.class_names)
 
 

@@ -6,12 +6,15 @@ recipe is most of what makes a fast CIFAR-10 net accurate: the same
 
 * ``tutorial``: the classic Keras CIFAR-10 example CNN (Adam, cross-entropy),
   kept unchanged as the baseline every other number is compared with.
-* ``default``: a Keras port of Keller Jordan's airbench94 (2024): three
-  conv-pool-BN-GELU groups of widths 64/256/256 behind a frozen 2x2
-  whitening convolution, Nesterov SGD with a triangular learning-rate schedule,
+* ``airbench94``: a Keras port of Keller Jordan's airbench94 (2024): three
+  conv-pool-BN-GELU groups of widths 64/256/256 behind a 2x2 whitening
+  convolution, Nesterov SGD with a triangular learning-rate schedule,
   64x learning rate on BatchNorm biases, label smoothing 0.2, lookahead, and
   identity ("dirac") initialisation. It reaches 94% on the original CIFAR-10
-  in ~10 epochs on a GPU; see ``docs/training.md`` for what it does here.
+  in ~10 epochs on a GPU.
+* ``default``: the same network and recipe at widths 32/128/128, about 2.5x
+  less compute, which is what two CPU cores can train in about an hour; see
+  ``docs/training.md`` for what it reaches here.
 
 Every model takes raw float32 pixels in 0..255 and normalises them itself, so
 no caller can forget or mis-order the normalisation.

@@ -6,9 +6,10 @@ without it over-confident; either way "0.9" does not mean right 9 times in
 al., 2017, "On Calibration of Modern Neural Networks") and never changes
 which class wins, so accuracy is untouched.
 
-Logits come as ``(views, N, classes)``: the model's outputs for the image
-and for its mirror. The calibrated prediction is the mean of the per-view
-softmaxes, exactly what the exported model computes.
+Logits come as ``(views, N, classes)``: the model's outputs for each
+test-time view of the image (:mod:`visionkit.backends.local.views`). The
+calibrated prediction is the weighted mean of the per-view softmaxes,
+exactly what the exported model computes.
 """
 
 from __future__ import annotations
@@ -28,10 +29,18 @@ def softmax(logits: NDArray[np.floating], temperature: float = 1.0) -> NDArray[n
 
 
 def view_average(
-    view_logits: NDArray[np.floating], temperature: float = 1.0
+    view_logits: NDArray[np.floating],
+    temperature: float = 1.0,
+    weights: NDArray[np.floating] | None = None,
 ) -> NDArray[np.float64]:
-    """Average the softmax of each view: ``(views, N, C)`` -> ``(N, C)`` probabilities."""
-    return softmax(view_logits, temperature).mean(axis=0)  # type: ignore[no-any-return]
+    """Average the softmax of each view: ``(views, N, C)`` -> ``(N, C)`` probabilities.
+
+    ``weights`` (one per view, summing to 1) default to equal weights.
+    """
+    probs = softmax(view_logits, temperature)
+    if weights is None:
+        return probs.mean(axis=0)  # type: ignore[no-any-return]
+    return np.tensordot(np.asarray(weights, np.float64), probs, axes=1)
 
 
 def negative_log_likelihood(probs: NDArray[np.floating], labels: NDArray[np.integer]) -> float:
@@ -44,6 +53,7 @@ def fit_temperature(
     view_logits: NDArray[np.floating],
     labels: NDArray[np.integer],
     *,
+    weights: NDArray[np.floating] | None = None,
     low: float = 0.05,
     high: float = 20.0,
 ) -> float:
@@ -57,7 +67,8 @@ def fit_temperature(
         raise ValueError("cannot fit a temperature on zero examples")
 
     def loss(log_t: float) -> float:
-        return negative_log_likelihood(view_average(view_logits, math.exp(log_t)), labels)
+        probs = view_average(view_logits, math.exp(log_t), weights)
+        return negative_log_likelihood(probs, labels)
 
     a, b = math.log(low), math.log(high)
     ratio = (math.sqrt(5) - 1) / 2

@@ -1,8 +1,8 @@
 """Measure a trained model on labelled images: accuracy, per-class accuracy, confusion.
 
 Works on a ``.keras`` file (where it can also report single-view accuracy,
-i.e. without flip averaging) and on an exported ``.tflite`` file (which has
-the flip averaging built in, so only that figure exists).
+i.e. without test-time augmentation) and on an exported ``.tflite`` file
+(which has the augmentation built in, so only that figure exists).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from visionkit.backends.local.views import ViewPolicy
 from visionkit.errors import ConfigError, ModelError
 from visionkit.training.data import LabelledImages, Split, load_dataset
 
@@ -25,9 +26,10 @@ class EvaluationReport:
     """Scores of one model on one labelled split.
 
     ``accuracy`` is for the prediction the model ships with (averaged over the
-    image and its mirror); ``single_view_accuracy`` is without that averaging,
-    or ``None`` when the model only exposes the averaged output. Rows of
-    ``confusion`` are true classes, columns predicted classes.
+    test-time views that ``views`` describes); ``single_view_accuracy`` is
+    without that averaging, or ``None`` when the model only exposes the
+    averaged output. Rows of ``confusion`` are true classes, columns predicted
+    classes.
     """
 
     class_names: tuple[str, ...]
@@ -38,15 +40,16 @@ class EvaluationReport:
     n_images: int
     model: str
     data: str
+    views: str = "flip-averaged"
 
     def __str__(self) -> str:
         width = max(len(n) for n in self.class_names)
         lines = [
             f"{self.model} on {self.data}: {self.n_images} images",
-            f"accuracy (flip-averaged): {self.accuracy:.2%}",
+            f"accuracy ({self.views}): {self.accuracy:.2%}",
         ]
         if self.single_view_accuracy is not None:
-            lines.append(f"accuracy (single view):   {self.single_view_accuracy:.2%}")
+            lines.append(f"accuracy (single view): {self.single_view_accuracy:.2%}")
         lines.append("")
         lines.append(f"{'class':<{width}}  accuracy  most confused with")
         for i, name in enumerate(self.class_names):
@@ -66,6 +69,7 @@ def score(
     single_view_probs: NDArray[np.floating] | None = None,
     model: str = "model",
     data: str = "data",
+    views: str = "flip-averaged",
 ) -> EvaluationReport:
     """Build a report from predicted probabilities ``(N, C)`` and true labels ``(N,)``."""
     k = len(class_names)
@@ -91,22 +95,25 @@ def score(
         n_images=len(labels),
         model=model,
         data=data,
+        views=views,
     )
 
 
 def view_logits(
-    logits_fn: Any, images: NDArray[np.uint8], batch_size: int = 500
+    logits_fn: Any, images: NDArray[np.uint8], policy: ViewPolicy, batch_size: int = 500
 ) -> NDArray[np.float32]:
-    """Return ``(2, N, C)`` logits for the images and their mirror images.
+    """Return ``(views, N, C)`` logits for every test-time view of the images.
 
     ``logits_fn`` maps a float32 pixel batch to logits (a Keras model or a
     ``tf.function``); batches are fixed-size so a traced function is reused.
+    View 0 is always the image itself.
     """
-    outputs: list[list[NDArray[np.float32]]] = [[], []]
+    n_views = 2 * len(policy.shifts)
+    outputs: list[list[NDArray[np.float32]]] = [[] for _ in range(n_views)]
     for start in range(0, len(images), batch_size):
         batch = images[start : start + batch_size].astype(np.float32)
-        for view, x in enumerate((batch, batch[:, :, ::-1, :])):
-            outputs[view].append(np.asarray(logits_fn(np.ascontiguousarray(x)), np.float32))
+        for view, x in enumerate(policy.views(batch)):
+            outputs[view].append(np.asarray(logits_fn(x), np.float32))
     return np.stack([np.concatenate(v) for v in outputs])
 
 
@@ -165,7 +172,12 @@ def evaluate(
         split = _relabel(dataset, classifier.class_names)
         probs = classifier.predict_arrays(split.images, batch_size=batch_size)
         return score(
-            probs, split.labels, classifier.class_names, model=str(path), data=dataset.source
+            probs,
+            split.labels,
+            classifier.class_names,
+            model=str(path),
+            data=dataset.source,
+            views=classifier.views.label,
         )
 
     from visionkit.training.calibration import softmax, view_average
@@ -174,15 +186,16 @@ def evaluate(
     model = load_keras_model(path)
     head = head_of(model)
     split = _relabel(dataset, head.class_names)
-    logits = view_logits(keras_logits_fn(model), split.images, batch_size)
+    logits = view_logits(keras_logits_fn(model), split.images, head.views, batch_size)
     temperature = float(np.asarray(head.temperature))
     return score(
-        view_average(logits, temperature),
+        view_average(logits, temperature, head.views.view_weights),
         split.labels,
         head.class_names,
         single_view_probs=softmax(logits[0], temperature),
         model=str(path),
         data=dataset.source,
+        views=head.views.label,
     )
 
 

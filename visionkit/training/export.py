@@ -1,8 +1,10 @@
 """Export a trained ``.keras`` model to a LiteRT ``.tflite`` file plus a sidecar JSON.
 
 The exported graph is the whole prediction, not just the network: it runs
-the image and its mirror, divides both logits by the calibration temperature
-and averages the two softmaxes. Inference then needs no TensorFlow and no
+every test-time view of the image the model was calibrated for (the image and
+its mirror, and for ``flip+shift`` models both again shifted by a pixel),
+divides the logits by the calibration temperature and takes the weighted
+mean of the softmaxes. Inference then needs no TensorFlow and no
 post-processing that could drift from what the model card measured.
 
 The sidecar (``<name>.json`` next to the ``.tflite``) carries what a
@@ -22,6 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from visionkit.backends.local.views import ViewPolicy
 from visionkit.training.data import LabelledImages, load_dataset
 
 SIDECAR_FORMAT = 1
@@ -50,7 +53,7 @@ def export_tflite(
     check_data: str | os.PathLike[str] | LabelledImages | None = None,
     check_images: int | None = None,
 ) -> ExportResult:
-    """Export ``model_path`` to float32 LiteRT with flip averaging and temperature built in.
+    """Export ``model_path`` to float32 LiteRT with view averaging and temperature built in.
 
     ``out`` defaults to the model path with a ``.tflite`` suffix. With
     ``check_data`` (a dataset directory or a loaded dataset) the export is run
@@ -67,13 +70,16 @@ def export_tflite(
     model = load_keras_model(source)
     head = head_of(model)
     temperature = float(np.asarray(head.temperature))
+    policy = head.views
+    weights = [float(w) for w in policy.view_weights]
     body = logits_model(model)
     size = tuple(int(d) for d in model.inputs[0].shape[1:])
 
     def serve(pixels: Any) -> Any:
-        views = [pixels, tf.reverse(pixels, axis=[2])]
-        probs = [tf.nn.softmax(body(v, training=False) / temperature) for v in views]
-        return 0.5 * (probs[0] + probs[1])
+        probs = [
+            tf.nn.softmax(body(v, training=False) / temperature) for v in tf_views(policy, pixels)
+        ]
+        return tf.add_n([w * p for w, p in zip(weights, probs, strict=True)])
 
     flatbuffer = _convert(body, serve, tf.TensorSpec((None, *size), tf.float32, name="pixels"))
     tflite_path = Path(out) if out is not None else source.with_suffix(".tflite")
@@ -103,9 +109,10 @@ def export_tflite(
                 "(Lanczos, antialiased), centre crop; no normalisation (done in the graph)"
             ),
         },
-        "output": "calibrated class probabilities, averaged over the image and its mirror",
+        "output": f"calibrated class probabilities, {policy.label}",
         "temperature": temperature,
-        "test_time_augmentation": "horizontal flip",
+        "views": policy.name,
+        "test_time_augmentation": _describe_views(policy),
         "source_model": {
             "file": source.name,
             "sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
@@ -121,6 +128,30 @@ def export_tflite(
     side = sidecar_path(tflite_path)
     side.write_text(json.dumps(sidecar, indent=2) + "\n")
     return ExportResult(tflite_path, side, checked, max_diff, agreement)
+
+
+def tf_views(policy: ViewPolicy, pixels: Any) -> list[Any]:
+    """:meth:`ViewPolicy.views` in TensorFlow ops, for the exported graph."""
+    import tensorflow as tf
+
+    p = policy.pad
+    h, w = pixels.shape[1], pixels.shape[2]
+    padded = tf.pad(pixels, [[0, 0], [p, p], [p, p], [0, 0]], mode="REFLECT") if p else pixels
+    out = []
+    for dy, dx in policy.shifts:
+        shifted = padded[:, p - dy : p - dy + h, p - dx : p - dx + w, :]
+        out += [shifted, tf.reverse(shifted, axis=[2])]
+    return out
+
+
+def _describe_views(policy: ViewPolicy) -> str:
+    parts = [
+        f"shift {dy:+d},{dx:+d} px (reflect) and its mirror, weight {w / sum(policy.weights):g}"
+        if (dy, dx) != (0, 0)
+        else f"image and its mirror, weight {w / sum(policy.weights):g}"
+        for (dy, dx), w in zip(policy.shifts, policy.weights, strict=True)
+    ]
+    return f"{policy.name}: " + "; ".join(parts)
 
 
 def _convert(model: Any, serve: Any, spec: Any) -> bytes:
@@ -151,8 +182,10 @@ def _keras_reference(model: Any, images: NDArray[np.uint8]) -> NDArray[np.float6
     from visionkit.training.evaluate import keras_logits_fn, view_logits
     from visionkit.training.layers import head_of
 
-    temperature = float(np.asarray(head_of(model).temperature))
-    return view_average(view_logits(keras_logits_fn(model), images), temperature)
+    head = head_of(model)
+    temperature = float(np.asarray(head.temperature))
+    logits = view_logits(keras_logits_fn(model), images, head.views)
+    return view_average(logits, temperature, head.views.view_weights)
 
 
 def _litert_predict(

@@ -12,6 +12,8 @@ from typing import Any
 
 import keras
 
+from visionkit.backends.local.views import LEGACY_POLICY, ViewPolicy, get_policy
+
 PACKAGE = "visionkit"
 
 
@@ -25,10 +27,19 @@ class ClassifierHead(keras.layers.Layer):  # type: ignore[misc]
     weight (and mirrored in the config) because it is fitted *after*
     training, on held-out images, and must be settable without rebuilding
     the graph. It always computes in float32: a bfloat16 softmax rounds
-    confidences to about two decimal digits.
+    confidences to about two decimal digits. ``views`` names the test-time
+    augmentation the temperature was fitted for (see
+    :mod:`visionkit.backends.local.views`); files saved before it existed
+    were flip-averaged, which is what a missing entry means.
     """
 
-    def __init__(self, class_names: Sequence[str], temperature: float = 1.0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        class_names: Sequence[str],
+        temperature: float = 1.0,
+        views: str = LEGACY_POLICY.name,
+        **kwargs: Any,
+    ) -> None:
         kwargs["dtype"] = "float32"
         super().__init__(**kwargs)
         if len(class_names) < 2 or len(set(class_names)) != len(class_names):
@@ -37,6 +48,7 @@ class ClassifierHead(keras.layers.Layer):  # type: ignore[misc]
             raise ValueError(f"temperature must be positive, got {temperature}")
         self.class_names = tuple(str(n) for n in class_names)
         self._initial_temperature = float(temperature)
+        self.views: ViewPolicy = get_policy(views)
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         if input_shape[-1] != len(self.class_names):
@@ -58,6 +70,10 @@ class ClassifierHead(keras.layers.Layer):  # type: ignore[misc]
             raise ValueError(f"temperature must be positive, got {value}")
         self.temperature.assign(float(value))
 
+    def set_views(self, policy: ViewPolicy) -> None:
+        """Record the test-time augmentation the temperature is (about to be) fitted for."""
+        self.views = get_policy(policy.name)
+
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = super().get_config()
         current = (
@@ -65,7 +81,9 @@ class ClassifierHead(keras.layers.Layer):  # type: ignore[misc]
             if self.built
             else self._initial_temperature
         )
-        config.update(class_names=list(self.class_names), temperature=current)
+        config.update(
+            class_names=list(self.class_names), temperature=current, views=self.views.name
+        )
         return config
 
 
@@ -83,7 +101,7 @@ def head_of(model: keras.Model) -> ClassifierHead:
 def logits_model(model: keras.Model) -> keras.Model:
     """Return a model sharing ``model``'s layers that outputs the logits before the head.
 
-    Calibration and flip-averaging need logits, not the saved probabilities.
+    Calibration and test-time augmentation need logits, not the saved probabilities.
     """
     head = head_of(model)
     return keras.Model(model.inputs, head.input, name=f"{model.name}_logits")

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from visionkit.backends.local.views import DEFAULT_POLICY
 from visionkit.errors import ConfigError
 from visionkit.training.architectures import (
     WHITEN_LAYER,
@@ -190,7 +191,12 @@ def train(
             "test_accuracy": None,
         }
         if eval_logits is not None:
-            logits = view_logits(eval_logits, probe.images, 1000)[0]
+            logits = np.concatenate(
+                [
+                    np.asarray(eval_logits(probe.images[i : i + 1000].astype(np.float32)))
+                    for i in range(0, len(probe), 1000)
+                ]
+            )
             row["test_accuracy"] = float(np.mean(logits.argmax(1) == probe.labels))
         history.append(row)
         _save_checkpoint(ckpt_dir, run_id, epoch + 1, history, model, optimizer, lookahead)
@@ -231,28 +237,35 @@ def _finish(
     started: float,
     say: Callable[[str], None],
 ) -> TrainingResult:
-    """Calibrate, save, evaluate the float32 model and write its card."""
+    """Calibrate for the test-time views, save, evaluate the float32 model, write its card."""
     from visionkit.training.layers import head_of
 
-    logits = view_logits(keras_logits_fn(model), dataset.test.images)
+    policy = DEFAULT_POLICY
+    weights = policy.view_weights
+    logits = view_logits(keras_logits_fn(model), dataset.test.images, policy)
     labels = dataset.test.labels
     rng = np.random.default_rng([run_id["seed"], 1])
     order = rng.permutation(len(labels))
     fit_idx, check_idx = order[: len(order) // 2], order[len(order) // 2 :]
-    temperature = fit_temperature(logits[:, fit_idx], labels[fit_idx])
-    ece_before = expected_calibration_error(view_average(logits[:, check_idx]), labels[check_idx])
-    ece_after = expected_calibration_error(
-        view_average(logits[:, check_idx], temperature), labels[check_idx]
+    temperature = fit_temperature(logits[:, fit_idx], labels[fit_idx], weights=weights)
+    ece_before = expected_calibration_error(
+        view_average(logits[:, check_idx], 1.0, weights), labels[check_idx]
     )
-    head_of(model).set_temperature(temperature)
+    ece_after = expected_calibration_error(
+        view_average(logits[:, check_idx], temperature, weights), labels[check_idx]
+    )
+    head = head_of(model)
+    head.set_temperature(temperature)
+    head.set_views(policy)
     model.save(out_path)
     report = score(
-        view_average(logits, temperature),
+        view_average(logits, temperature, weights),
         labels,
         dataset.class_names,
         single_view_probs=softmax(logits[0], temperature),
         model=out_path.name,
         data=dataset.source,
+        views=policy.label,
     )
     say(str(report))
     train_seconds = sum(r["seconds"] for r in history)
@@ -295,6 +308,8 @@ def _finish(
             "images": report.n_images,
             "accuracy": report.single_view_accuracy,
             "accuracy_tta": report.accuracy,
+            "views": policy.name,
+            "views_label": policy.label,
             "per_class_accuracy": report.per_class_accuracy,
             "confusion_matrix": report.confusion.tolist(),
         },
@@ -303,7 +318,7 @@ def _finish(
             "ece_before": ece_before,
             "ece_after": ece_after,
             "method": (
-                "one softmax temperature fitted (NLL of the flip-averaged probabilities) "
+                f"one softmax temperature fitted (NLL of the {policy.label} probabilities) "
                 f"on a seeded half of the evaluation split ({len(fit_idx)} images); ECE "
                 f"(15 bins) measured on the other half ({len(check_idx)} images)."
             ),

@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from visionkit.backends.local.views import LEGACY_POLICY, ViewPolicy, get_policy
 from visionkit.errors import ModelError
 
 
@@ -79,7 +80,7 @@ class ImageClassifier:
     ``.keras`` file needs TensorFlow (seconds and ~600 MB to import), so that
     path is a fallback for models fresh out of training. Both compute the
     same thing: the softmax at the calibrated temperature, averaged over the
-    image and its mirror (built into the exported graph).
+    model's test-time views (``views``; built into the exported graph).
 
     One instance may be shared by a thread pool: each thread gets its own
     LiteRT interpreter (interpreters are not thread-safe, and one per thread
@@ -94,8 +95,10 @@ class ImageClassifier:
         image_size: int,
         path: Path,
         version: str,
+        views: ViewPolicy = LEGACY_POLICY,
     ) -> None:
         self._runner = runner
+        self.views = views
         self.class_names: tuple[str, ...] = tuple(class_names)
         self.image_size = image_size
         self.path = path
@@ -154,6 +157,7 @@ class ImageClassifier:
         try:
             meta = json.loads(sidecar.read_text())
             class_names = [str(n) for n in meta["class_names"]]
+            views = get_policy(str(meta.get("views", LEGACY_POLICY.name)))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelError(
                 f"{sidecar} (the class names of {path.name}) is missing or unreadable: {exc}. "
@@ -179,6 +183,7 @@ class ImageClassifier:
             image_size=int(shape[1]),
             path=path,
             version=f"{path.stem}@{digest}" if digest else path.stem,
+            views=views,
         )
 
     @classmethod
@@ -195,11 +200,12 @@ class ImageClassifier:
         if len(shape) != 4 or shape[3] != 3 or shape[1] != shape[2]:
             raise ModelError(f"{path} takes input of shape {shape}, not square RGB images.")
         return cls(
-            _KerasRunner(model),
+            _KerasRunner(model, head.views),
             class_names=head.class_names,
             image_size=int(shape[1]),
             path=path,
             version=path.stem,
+            views=head.views,
         )
 
 
@@ -247,15 +253,14 @@ class _LiteRTRunner:
 
 
 class _KerasRunner:
-    """The ``.keras`` fallback: the saved model plus the same mirror averaging as the export."""
+    """The ``.keras`` fallback: the saved model plus the same view averaging as the export."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, views: ViewPolicy) -> None:
         self._model = model
+        self._views = views
         self._lock = threading.Lock()
 
     def __call__(self, batch: NDArray[np.float32]) -> NDArray[np.float32]:
         with self._lock:
-            plain = np.asarray(self._model(batch, training=False))
-            mirrored = np.asarray(self._model(batch[:, :, ::-1, :].copy(), training=False))
-        averaged: NDArray[np.float32] = ((plain + mirrored) / 2).astype(np.float32)
-        return averaged
+            probs = [np.asarray(self._model(v, training=False)) for v in self._views.views(batch)]
+        return self._views.combine(np.stack(probs))
