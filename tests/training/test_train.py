@@ -83,6 +83,7 @@ def test_resume_after_the_last_epoch_reproduces_the_model(tiny_run):
     )
 
     assert again.report.confusion.tolist() == before
+    assert "resumed after epoch 3; the last process took" in again.card_markdown.read_text()
 
 
 def test_resume_refuses_a_checkpoint_from_another_run(tiny_run):

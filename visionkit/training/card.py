@@ -76,6 +76,13 @@ def write_card(card: dict[str, Any], model_path: Path) -> tuple[Path, Path, Path
     return json_path, md_path, png_path
 
 
+def _total(training: dict[str, Any]) -> str:
+    resumed = int(training.get("resumed_from_epoch", 0))
+    if not resumed:
+        return f"{training['total_seconds']:.0f} s in total"
+    return f"resumed after epoch {resumed}; the last process took {training['total_seconds']:.0f} s"
+
+
 def _views_label(evaluation: dict[str, Any]) -> str:
     # Cards written before test-time views were recorded were all flip-averaged.
     return str(evaluation.get("views_label", "flip-averaged"))
@@ -129,7 +136,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"precision {tr['precision']}",
         f"- Recipe: {tr['recipe_summary']}",
         f"- Wall time: {tr['train_seconds']:.0f} s training "
-        f"({tr['seconds_per_epoch']:.1f} s/epoch), {tr['total_seconds']:.0f} s in total",
+        f"({tr['seconds_per_epoch']:.1f} s/epoch), " + _total(tr),
         f"- Machine: {machine['cpu']}, {machine['cores']} cores; TensorFlow "
         f"{machine['tensorflow']}, Keras {machine['keras']}, Python {machine['python']}",
         "",

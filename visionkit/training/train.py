@@ -224,6 +224,7 @@ def train(
         history,
         started,
         say,
+        resumed_from=first_epoch,
     )
 
 
@@ -236,6 +237,8 @@ def _finish(
     history: list[dict[str, Any]],
     started: float,
     say: Callable[[str], None],
+    *,
+    resumed_from: int = 0,
 ) -> TrainingResult:
     """Calibrate for the test-time views, save, evaluate the float32 model, write its card."""
     from visionkit.training.layers import head_of
@@ -301,7 +304,9 @@ def _finish(
             "recipe_summary": _describe(recipe),
             "train_seconds": train_seconds,
             "seconds_per_epoch": train_seconds / max(1, len(history)),
+            # With resume the earlier processes' load/save time is lost; say so.
             "total_seconds": time.perf_counter() - started,
+            "resumed_from_epoch": resumed_from,
             "history": history,
         },
         "evaluation": {
