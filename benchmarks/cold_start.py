@@ -54,6 +54,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--image", default=str(REPO / "examples" / "images" / "chelsea.png"))
+    parser.add_argument(
+        "--note", default="", help="conditions of this run, e.g. other load on the machine"
+    )
     args = parser.parse_args()
 
     from visionkit.backends.local.classifier import DEFAULT_MODEL
@@ -85,7 +88,8 @@ def main() -> None:
         f"Measured {time.strftime('%Y-%m-%d')} with `python benchmarks/cold_start.py "
         f"--repeats {args.repeats}` on {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; image `{Path(args.image).name}`. Median wall time "
-        "of a fresh process (after one warm-up run), peak resident memory of the child.",
+        "of a fresh process (after one warm-up run), peak resident memory of the child."
+        + (f" {args.note}" if args.note else ""),
         "",
         "| command | median wall time | x the LiteRT CLI | peak memory |",
         "|---|---|---|---|",

@@ -29,8 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from train_speed import machine, write_section  # noqa: E402
 
-from visionkit.backends.local.views import get_policy  # noqa: E402
-
 
 def worker(path: str, repeats: int) -> None:
     """Time one runtime; print a JSON line of its figures."""
@@ -95,6 +93,9 @@ def main() -> None:
     if args.worker:
         worker(args.worker, args.repeats)
         return
+
+    # Imported here, not at the top: the worker's cold start must include importing visionkit.
+    from visionkit.backends.local.views import get_policy
 
     stem = Path(args.model)
     views = get_policy(json.loads(stem.with_suffix(".json").read_text()).get("views", "flip"))

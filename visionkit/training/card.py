@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from visionkit.backends.local.views import FLIP
+
 
 def card_paths(model_path: Path) -> tuple[Path, Path, Path]:
     """Return the card's JSON, Markdown and confusion-PNG paths next to ``model_path``."""
@@ -85,7 +87,7 @@ def _total(training: dict[str, Any]) -> str:
 
 def _views_label(evaluation: dict[str, Any]) -> str:
     # Cards written before test-time views were recorded were all flip-averaged.
-    return str(evaluation.get("views_label", "flip-averaged"))
+    return str(evaluation.get("views_label", FLIP.label))
 
 
 def render_markdown(card: dict[str, Any]) -> str:

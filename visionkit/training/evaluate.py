@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from visionkit.backends.local.views import ViewPolicy
+from visionkit.backends.local.views import FLIP, ViewPolicy
 from visionkit.errors import ConfigError, ModelError
 from visionkit.training.data import LabelledImages, Split, load_dataset
 
@@ -40,7 +40,7 @@ class EvaluationReport:
     n_images: int
     model: str
     data: str
-    views: str = "flip-averaged"
+    views: str = FLIP.label
 
     def __str__(self) -> str:
         width = max(len(n) for n in self.class_names)
@@ -69,7 +69,7 @@ def score(
     single_view_probs: NDArray[np.floating] | None = None,
     model: str = "model",
     data: str = "data",
-    views: str = "flip-averaged",
+    views: str = FLIP.label,
 ) -> EvaluationReport:
     """Build a report from predicted probabilities ``(N, C)`` and true labels ``(N,)``."""
     k = len(class_names)

@@ -323,7 +323,7 @@ def _finish(
             "ece_before": ece_before,
             "ece_after": ece_after,
             "method": (
-                f"one softmax temperature fitted (NLL of the {policy.label} probabilities) "
+                f"one softmax temperature fitted (NLL of the probabilities {policy.label}) "
                 f"on a seeded half of the evaluation split ({len(fit_idx)} images); ECE "
                 f"(15 bins) measured on the other half ({len(check_idx)} images)."
             ),

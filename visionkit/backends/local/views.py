@@ -68,7 +68,7 @@ class ViewPolicy:
 
 FLIP = ViewPolicy(
     name="flip",
-    label="flip-averaged",
+    label="averaged over the image and its mirror",
     shifts=((0, 0),),
     weights=(1.0,),
 )
