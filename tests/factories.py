@@ -57,3 +57,24 @@ def full_result() -> AnalysisResult:
         elapsed_s=0.25,
         raw={"requestId": "0dbec5ad-a3d3-4f7e-96b4-dfd57efe967d", "nested": [1, {"a": None}]},
     )
+
+
+def clear_visionkit_environment(monkeypatch) -> None:
+    """Remove every variable visionkit reads, so a developer's key or config cannot leak in.
+
+    The names come from the code (the global settings, record mode, and each
+    built-in backend's options through ``option_environment``), so a new
+    option is cleared without anyone editing a list here.
+    """
+    import dataclasses
+
+    from visionkit.backends.registry import get_backend_class
+    from visionkit.config import ENV_BACKEND, ENV_CONFIG, ENV_FALLBACK, option_environment
+    from visionkit.testing.replay import RECORD_ENV
+
+    names = {ENV_BACKEND, ENV_CONFIG, ENV_FALLBACK, RECORD_ENV}
+    for backend in ("local", "azure"):
+        for f in dataclasses.fields(get_backend_class(backend).Options):
+            names.update(option_environment(backend, f))
+    for name in sorted(names):
+        monkeypatch.delenv(name, raising=False)

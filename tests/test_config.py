@@ -168,3 +168,33 @@ def test_analyzers_are_reused_until_configuration_changes():
     second = visionkit.get_analyzer("echo")
     assert second is not first and second.options.top_k == 9
     assert visionkit.analyze(b"ignored", backend="echo", top_k=5).raw == {"top_k": 5}
+
+
+def test_option_environment_tries_the_declared_names_then_the_generic_one():
+    import dataclasses
+
+    from visionkit.backends.azure import AzureAnalyzer
+    from visionkit.config import option_environment
+
+    key = next(f for f in dataclasses.fields(AzureAnalyzer.Options) if f.name == "key")
+
+    assert option_environment("azure", key) == (
+        "AZURE_VISION_KEY",
+        "VISION_KEY",
+        "VISIONKIT_AZURE_KEY",
+    )
+
+
+def test_the_test_helper_clears_every_variable_visionkit_reads(monkeypatch):
+    from factories import clear_visionkit_environment
+
+    for name in ("AZURE_VISION_KEY", "VISIONKIT_LOCAL_TOP_K", "VISIONKIT_FALLBACK"):
+        monkeypatch.setenv(name, "leaked")
+
+    clear_visionkit_environment(monkeypatch)
+
+    import os
+
+    assert not {"AZURE_VISION_KEY", "VISIONKIT_LOCAL_TOP_K", "VISIONKIT_FALLBACK"} & set(os.environ)
+    assert resolve_backend_options("azure")["key"].source == "default"
+    assert resolve_backend_options("local")["top_k"].source == "default"

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from factories import clear_visionkit_environment
 from PIL import Image
 
 import visionkit
@@ -68,19 +69,7 @@ class Spare(Analyzer):
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    for name in (
-        "VISIONKIT_CONFIG",
-        "VISIONKIT_BACKEND",
-        "VISIONKIT_FALLBACK",
-        "VISIONKIT_RECORD",
-        "AZURE_VISION_KEY",
-        "VISION_KEY",
-        "VISIONKIT_AZURE_KEY",
-        "AZURE_VISION_ENDPOINT",
-        "VISION_ENDPOINT",
-        "VISIONKIT_AZURE_ENDPOINT",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    clear_visionkit_environment(monkeypatch)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("VISIONKIT_CACHE_DIR", str(tmp_path / "cache"))  # never the user's cache
     monkeypatch.delenv("VISIONKIT_CACHE", raising=False)  # the cache's default behaviour is tested

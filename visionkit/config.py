@@ -288,6 +288,16 @@ def _file_or_none(config: ConfigFile | bool | None, env: Mapping[str, str]) -> C
     return config
 
 
+def option_environment(backend: str, f: dataclasses.Field[Any]) -> tuple[str, ...]:
+    """The variables that set option ``f`` of ``backend``, in the order they are tried.
+
+    First the names the option declares (the vendor's own, such as
+    ``AZURE_VISION_KEY``), then ``VISIONKIT_<BACKEND>_<OPTION>``, which every
+    option of every backend has, so a plugin's options are settable too.
+    """
+    return (*option_env(f), f"VISIONKIT_{backend.upper()}_{f.name.upper()}")
+
+
 def resolve_backend_options(
     backend: str,
     arguments: Mapping[str, Any] | None = None,
@@ -321,8 +331,7 @@ def resolve_backend_options(
                 arguments.get(key, configured.get(key, file_table.get(key))), source
             )
     for f in dataclasses.fields(cls.Options):
-        generic_env = f"VISIONKIT_{backend.upper()}_{f.name.upper()}"
-        env_names = (*option_env(f), generic_env)
+        env_names = option_environment(backend, f)
         if f.name in arguments:
             resolved[f.name] = Setting(arguments[f.name], "argument")
         elif f.name in configured:

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from factories import clear_visionkit_environment
 from PIL import Image
 
 import visionkit
@@ -39,19 +40,7 @@ AZURE_FEATURES = ("tags", "objects", "caption", "colors", "adult", "image_type",
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No developer key, record mode or config file leaks in; configure() is reset."""
-    for name in (
-        "VISIONKIT_RECORD",
-        "VISIONKIT_CONFIG",
-        "VISIONKIT_BACKEND",
-        "VISIONKIT_FALLBACK",
-        "AZURE_VISION_KEY",
-        "VISION_KEY",
-        "VISIONKIT_AZURE_KEY",
-        "AZURE_VISION_ENDPOINT",
-        "VISION_ENDPOINT",
-        "VISIONKIT_AZURE_ENDPOINT",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    clear_visionkit_environment(monkeypatch)
     monkeypatch.chdir(tmp_path)
     visionkit.reset_configuration()
     yield
