@@ -12,8 +12,8 @@ recipe is most of what makes a fast CIFAR-10 net accurate: the same
   64x learning rate on BatchNorm biases, label smoothing 0.2, lookahead, and
   identity ("dirac") initialisation. It reaches 94% on the original CIFAR-10
   in ~10 epochs on a GPU.
-* ``default``: the same network and recipe at widths 32/128/128, about 2.5x
-  less compute, for 20 epochs: what two CPU cores train in about 75 minutes;
+* ``default``: the same network and recipe at widths 32/128/128, 3.6x fewer
+  multiply-adds, for 20 epochs: what two CPU cores train in about 75 minutes;
   see ``docs/training.md`` for what it reaches here.
 
 Every model takes raw float32 pixels in 0..255 and normalises them itself, so
@@ -245,8 +245,8 @@ ARCHITECTURES: dict[str, Architecture] = {
             mixed_precision=False,
         ),
     ),
-    # The published airbench94 widths. About 2.5x the compute of `default`, most of
-    # it in the 64-wide first group at 31x31: too slow for an hour on two AVX2 cores.
+    # The published airbench94 widths: 3.6x the multiply-adds of `default` (118M
+    # against 33M per image); its first epochs here took 900-1,100 s beside other work.
     "airbench94": Architecture(
         name="airbench94",
         summary="airbench94 port: whitening conv + 3 conv groups (64/256/256), BN, GELU",
