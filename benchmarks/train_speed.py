@@ -148,9 +148,9 @@ def main() -> None:
         "| architecture | s / epoch | range | relative to tutorial | peak RSS |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for arch, med, lo, hi, rss in rows:
+    for arch, med, lo, hi, peak in rows:
         rel = f"{med / base:.2f}x" if base else "-"
-        lines.append(f"| {arch} | {med:.0f} | {lo:.0f}-{hi:.0f} | {rel} | {rss:.0f} MB |")
+        lines.append(f"| {arch} | {med:.0f} | {lo:.0f}-{hi:.0f} | {rel} | {peak:.0f} MB |")
     write_section("train_speed", "\n".join(lines))
     print(f"wrote {REPORT}")
 
