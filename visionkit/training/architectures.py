@@ -41,8 +41,11 @@ WHITEN_LAYER = "whiten"
 class Recipe:
     """How an architecture is trained. Learning rates are per step on the batch-mean loss.
 
-    ``weight_decay`` is decoupled (AdamW-style): the fraction of each weight
-    removed per step at the peak learning rate, scaled by the schedule.
+    ``weight_decay`` is coupled L2, as in PyTorch's SGD: ``weight_decay /
+    learning_rate`` times each weight is added to its gradient, so at the peak
+    rate a step removes ``weight_decay`` of the weight before momentum, and
+    momentum carries (and amplifies, ~1/(1-momentum)) the decay like any other
+    gradient. airbench94's weight decay is tuned for exactly this form.
     ``bias_lr_scale`` multiplies the learning rate of BatchNorm shifts only.
     ``schedule`` ``"triangle"`` rises linearly from ``start_factor`` to 1 over
     ``warmup_fraction`` of the steps, then falls linearly to ``end_factor``.

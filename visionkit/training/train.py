@@ -103,7 +103,7 @@ def train(
     import keras
 
     from visionkit.training.layers import logits_model
-    from visionkit.training.optim import Lookahead, make_optimizer
+    from visionkit.training.optim import Lookahead, coupled_decay, make_optimizer
     from visionkit.training.pipeline import AugmentedBatches
 
     keras.utils.set_random_seed(seed)
@@ -135,6 +135,7 @@ def train(
             [v for v in trainable if not (frozen and _is_whiten(v, "bias"))],
             model,
             recipe.bias_lr_scale,
+            coupled_decay(recipe),
             recipe.label_smoothing,
             len(dataset.class_names),
         )
@@ -152,6 +153,9 @@ def train(
         "data_digest": dataset.digest,
         "train_images": len(dataset.train),
         "mixed_precision": mixed,
+        # A checkpoint from an older recipe (or an older reading of the same
+        # numbers, like decay before it went through momentum) must not be mixed in.
+        "recipe": _describe(recipe),
     }
     ckpt_dir = checkpoint_dir(out_path)
     history: list[dict[str, Any]] = []
@@ -368,7 +372,7 @@ def _describe(recipe: Any) -> str:
             f"->{recipe.end_factor})"
         )
     if recipe.weight_decay:
-        parts.append(f"decoupled weight decay {recipe.weight_decay:.3g}/step")
+        parts.append(f"weight decay {recipe.weight_decay:.3g}/step (coupled, through momentum)")
     if recipe.bias_lr_scale != 1:
         parts.append(f"{recipe.bias_lr_scale:g}x lr on BatchNorm biases")
     if recipe.label_smoothing:
@@ -391,12 +395,18 @@ def _make_step(
     variables: Sequence[Any],
     model: Any,
     bias_lr_scale: float,
+    decay: float,
     label_smoothing: float,
     num_classes: int,
 ) -> Any:
-    """Build one compiled training step over ``variables`` (the ones not frozen)."""
+    """Build one compiled training step over ``variables`` (the ones not frozen).
+
+    ``decay`` is the coupled L2 coefficient (:func:`~visionkit.training.optim.coupled_decay`).
+    """
     import keras
     import tensorflow as tf
+
+    from visionkit.training.optim import adjust_gradients
 
     loss_fn = keras.losses.CategoricalCrossentropy(
         from_logits=True, label_smoothing=label_smoothing
@@ -414,10 +424,7 @@ def _make_step(
             logits = net(x, training=True)
             loss = loss_fn(tf.one_hot(y, num_classes), logits)
         grads = tape.gradient(loss, variables)
-        # Scaling a gradient is scaling that variable's SGD step; Keras applies the
-        # decoupled weight decay separately, so it stays unscaled as the recipe wants.
-        grads = [g * s if s != 1.0 else g for g, s in zip(grads, scales, strict=True)]
-        optimizer.apply(grads, variables)
+        optimizer.apply(adjust_gradients(grads, variables, scales, decay), variables)
         hits = tf.reduce_sum(
             tf.cast(tf.argmax(logits, axis=-1, output_type=tf.int32) == y, tf.int32)
         )
