@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ pytest.importorskip("tensorflow")
 
 from visionkit.backends.local.views import DEFAULT_POLICY
 from visionkit.errors import ConfigError
+from visionkit.training.architectures import ARCHITECTURES
 from visionkit.training.card import card_paths
 from visionkit.training.evaluate import evaluate, load_keras_model
 from visionkit.training.layers import head_of
@@ -95,6 +97,26 @@ def test_resume_refuses_a_checkpoint_from_another_run(tiny_run):
             epochs=3,
             batch_size=32,
             seed=1,
+            out=result.model_path,
+            resume=True,
+            progress=lambda _: None,
+        )
+
+
+def test_resume_refuses_a_checkpoint_trained_with_another_recipe(tiny_run, monkeypatch):
+    # Same name, seed and epochs, but the recipe changed (as when weight decay
+    # started going through momentum): mixing the two would be neither run.
+    result, data, _ = tiny_run
+    tutorial = ARCHITECTURES["tutorial"]
+    changed = replace(tutorial, recipe=replace(tutorial.recipe, learning_rate=2e-3))
+    monkeypatch.setitem(ARCHITECTURES, "tutorial", changed)
+    with pytest.raises(ConfigError, match="different run"):
+        train(
+            data,
+            "tutorial",
+            epochs=3,
+            batch_size=32,
+            seed=0,
             out=result.model_path,
             resume=True,
             progress=lambda _: None,

@@ -80,7 +80,7 @@ def train(
     understands (default ``$VISIONKIT_CIFAR10_DIR``) or a loaded dataset. ``epochs``,
     ``batch_size`` and ``mixed_precision`` default to the architecture's recipe.
     A checkpoint is written after every epoch; ``resume=True`` continues from
-    the newest one, which must come from the same data, architecture, seed and
+    the newest one, which must come from the same data, architecture, recipe, seed and
     epoch count. The softmax temperature is fitted on a seeded half of the
     evaluation split; accuracy is reported on all of it (a temperature never
     changes the predicted class) and calibration error on the other half.
