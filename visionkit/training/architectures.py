@@ -250,7 +250,7 @@ ARCHITECTURES: dict[str, Architecture] = {
     ),
     # The published airbench94 widths: 3.6x the multiply-adds of `default` (118M
     # against 33M per image). Its 10 epochs took 2 hours here and scored 89.34%
-    # against default's 89.26% (docs/training.md), so it is not the default.
+    # (before the weight-decay fix; default then scored 89.26%, docs/training.md).
     "airbench94": Architecture(
         name="airbench94",
         summary="airbench94 port: whitening conv + 3 conv groups (64/256/256), BN, GELU",
@@ -263,8 +263,9 @@ ARCHITECTURES: dict[str, Architecture] = {
         summary="airbench94 recipe, narrower: whitening conv + 3 conv groups (32/128/128)",
         body=partial(_airbench_body, widths=(32, 128, 128)),
         initialise=_airbench_initialise,
-        # Twice airbench94's epochs: the narrow net gains 1.5 points from 10 to 20
-        # (87.8% -> 89.3% with test-time views, docs/training.md).
+        # Twice airbench94's epochs: the narrow net gained 1.5 points from 10 to 20
+        # (87.8% -> 89.3% with test-time views, before the weight-decay fix that
+        # took it to 89.65%; docs/training.md).
         recipe=replace(_AIRBENCH_RECIPE, epochs=20),
     ),
 }
