@@ -78,9 +78,10 @@ def coupled_decay(recipe: Recipe) -> float:
 
     Dividing by the recipe's learning rate makes the decay per step, before
     momentum, ``weight_decay`` at the peak and proportional to the schedule,
-    as PyTorch's ``SGD(lr=lr, weight_decay=wd / lr)`` does in airbench. The
-    batch-size scaling of the rate cancels out, since the rate and the decay
-    scale together. Adam recipes take no weight decay here.
+    as PyTorch's ``SGD(lr=lr, weight_decay=wd / lr)`` does in airbench. When
+    :func:`make_optimizer` scales the rate for a smaller batch, the decay per
+    step scales with it, as airbench's decay per 1024 examples does. Adam
+    recipes take no weight decay here.
     """
     if recipe.optimizer == "adam" or not recipe.weight_decay:
         return 0.0
