@@ -88,36 +88,31 @@ def test_resume_after_the_last_epoch_reproduces_the_model(tiny_run):
     assert "resumed after epoch 3; the last process took" in again.card_markdown.read_text()
 
 
-def test_resume_refuses_a_checkpoint_from_another_run(tiny_run):
+def resume_tiny_run(tiny_run, seed: int) -> None:
+    """Resume the tiny run's checkpoints as ``tutorial`` with ``seed``."""
     result, data, _ = tiny_run
+    train(
+        data,
+        "tutorial",
+        epochs=3,
+        batch_size=32,
+        seed=seed,
+        out=result.model_path,
+        resume=True,
+        progress=lambda _: None,
+    )
+
+
+def test_resume_refuses_a_checkpoint_from_another_run(tiny_run):
     with pytest.raises(ConfigError, match="different run"):
-        train(
-            data,
-            "tutorial",
-            epochs=3,
-            batch_size=32,
-            seed=1,
-            out=result.model_path,
-            resume=True,
-            progress=lambda _: None,
-        )
+        resume_tiny_run(tiny_run, seed=1)
 
 
 def test_resume_refuses_a_checkpoint_trained_with_another_recipe(tiny_run, monkeypatch):
     # Same name, seed and epochs, but the recipe changed (as when weight decay
     # started going through momentum): mixing the two would be neither run.
-    result, data, _ = tiny_run
     tutorial = ARCHITECTURES["tutorial"]
     changed = replace(tutorial, recipe=replace(tutorial.recipe, learning_rate=2e-3))
     monkeypatch.setitem(ARCHITECTURES, "tutorial", changed)
     with pytest.raises(ConfigError, match="different run"):
-        train(
-            data,
-            "tutorial",
-            epochs=3,
-            batch_size=32,
-            seed=0,
-            out=result.model_path,
-            resume=True,
-            progress=lambda _: None,
-        )
+        resume_tiny_run(tiny_run, seed=0)
