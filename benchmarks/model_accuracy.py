@@ -22,15 +22,12 @@ import argparse
 import itertools
 from pathlib import Path
 
-import keras
 import numpy as np
 from train_speed import machine, write_section
 
 from visionkit.backends.local.views import FLIP
-from visionkit.training.calibration import view_average
 from visionkit.training.data import load_dataset
-from visionkit.training.evaluate import keras_logits_fn, load_keras_model, view_logits
-from visionkit.training.layers import head_of
+from visionkit.training.evaluate import keras_view_logits
 
 
 def main() -> None:
@@ -44,26 +41,22 @@ def main() -> None:
     rows = []
     shipped: dict[str, np.ndarray] = {}
     for path in args.models:
-        model = load_keras_model(path)
-        head = head_of(model)
-        if tuple(head.class_names) != tuple(dataset.class_names):
-            raise SystemExit(f"{path}: classes {head.class_names} differ from the data's")
-        temperature = float(keras.ops.convert_to_numpy(head.temperature))
-        policy = head.views
-        logits = view_logits(keras_logits_fn(model), dataset.test.images, policy)
-        probs = view_average(logits, temperature, policy.view_weights)
+        views = keras_view_logits(path, dataset)
+        if views.class_names != dataset.class_names:
+            # The ensemble averages probabilities column by column.
+            raise SystemExit(f"{path}: classes {views.class_names} differ from the data's")
         # FLIP's views are the first two of every policy (the image, then its mirror).
-        flip = view_average(logits[:2], temperature, FLIP.view_weights)
-        shipped[path.stem] = probs
+        flip = views.probabilities(FLIP)
+        shipped[path.stem] = probs = views.probabilities()
         rows.append(
             (
                 path.stem,
-                f"{model.count_params():,}",
-                policy.name,
-                f"{temperature:.3f}",
-                _accuracy(logits[0], labels),
-                _accuracy(flip, labels),
-                _accuracy(probs, labels),
+                f"{views.parameters:,}",
+                views.policy.name,
+                f"{views.temperature:.3f}",
+                _accuracy(views.logits[0], views.labels),
+                _accuracy(flip, views.labels),
+                _accuracy(probs, views.labels),
             )
         )
         print(rows[-1], flush=True)

@@ -180,22 +180,63 @@ def evaluate(
             views=classifier.views.label,
         )
 
-    from visionkit.training.calibration import softmax, view_average
-    from visionkit.training.layers import head_of
+    from visionkit.training.calibration import softmax
 
-    model = load_keras_model(path)
-    head = head_of(model)
-    split = _relabel(dataset, head.class_names)
-    logits = view_logits(keras_logits_fn(model), split.images, head.views, batch_size)
-    temperature = float(np.asarray(head.temperature))
+    views = keras_view_logits(path, dataset, batch_size=batch_size)
     return score(
-        view_average(logits, temperature, head.views.view_weights),
-        split.labels,
-        head.class_names,
-        single_view_probs=softmax(logits[0], temperature),
+        views.probabilities(),
+        views.labels,
+        views.class_names,
+        single_view_probs=softmax(views.logits[0], views.temperature),
         model=str(path),
         data=dataset.source,
-        views=head.views.label,
+        views=views.policy.label,
+    )
+
+
+@dataclass(frozen=True)
+class ViewLogits:
+    """A Keras model's logits for every test-time view of the evaluation split.
+
+    Kept as logits, not probabilities, so a caller can average any subset of
+    the views (flip only, say) at the model's own temperature.
+    """
+
+    logits: NDArray[np.float32]
+    labels: NDArray[np.int64]
+    class_names: tuple[str, ...]
+    policy: ViewPolicy
+    temperature: float
+    parameters: int
+
+    def probabilities(self, views: ViewPolicy | None = None) -> NDArray[np.float64]:
+        """Calibrated probabilities averaged over ``views`` (default: the model's own).
+
+        ``views`` must be a policy whose views come first in the model's own.
+        """
+        from visionkit.training.calibration import view_average
+
+        policy = views or self.policy
+        n_views = 2 * len(policy.shifts)
+        return view_average(self.logits[:n_views], self.temperature, policy.view_weights)
+
+
+def keras_view_logits(
+    model_path: str | os.PathLike[str], dataset: LabelledImages, *, batch_size: int = 500
+) -> ViewLogits:
+    """Run a ``.keras`` model over every test-time view of ``dataset``'s evaluation split."""
+    from visionkit.training.layers import head_of
+
+    model = load_keras_model(model_path)
+    head = head_of(model)
+    split = _relabel(dataset, head.class_names)
+    return ViewLogits(
+        logits=view_logits(keras_logits_fn(model), split.images, head.views, batch_size),
+        labels=split.labels,
+        class_names=tuple(head.class_names),
+        policy=head.views,
+        temperature=float(np.asarray(head.temperature)),
+        parameters=int(model.count_params()),
     )
 
 
