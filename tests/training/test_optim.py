@@ -32,6 +32,17 @@ def torch_sgd_reference(
     return p
 
 
+def keras_steps(recipe, start: np.ndarray, grads: list[np.ndarray]) -> np.ndarray:
+    """Apply ``grads`` (batch-mean) to ``start`` as the training step does: decay, then SGD."""
+    optimizer = make_optimizer(recipe, total_steps=len(grads), batch_size=BATCH)
+    variable = keras.Variable(start.astype(np.float32))
+    optimizer.build([variable])
+    for g in grads:
+        step = adjust_gradients([g.astype(np.float32)], [variable], [1.0], coupled_decay(recipe))
+        optimizer.apply(step, [variable])
+    return np.asarray(variable)
+
+
 def test_decay_goes_through_momentum_as_in_airbench() -> None:
     """airbench94: SGD(lr=lr, weight_decay=wd/lr) on a loss summed over the batch.
 
@@ -52,14 +63,9 @@ def test_decay_goes_through_momentum_as_in_airbench() -> None:
         weight_decay=recipe.weight_decay / lr_torch,
     )
 
-    optimizer = make_optimizer(recipe, total_steps=30, batch_size=BATCH)
-    variable = keras.Variable(start.astype(np.float32))
-    optimizer.build([variable])
-    for g in mean_grads:
-        grads = adjust_gradients([g.astype(np.float32)], [variable], [1.0], coupled_decay(recipe))
-        optimizer.apply(grads, [variable])
-
-    np.testing.assert_allclose(np.asarray(variable), expected, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        keras_steps(recipe, start, mean_grads), expected, rtol=1e-4, atol=1e-6
+    )
 
 
 def test_momentum_multiplies_the_decay() -> None:
@@ -69,17 +75,10 @@ def test_momentum_multiplies_the_decay() -> None:
     in all; through momentum 0.85 the decay compounds to ~1/(1-0.85) that rate.
     """
     recipe = replace(get_architecture("default").recipe, schedule="constant")
-    optimizer = make_optimizer(recipe, total_steps=30, batch_size=BATCH)
-    variable = keras.Variable(np.ones((3,), np.float32))
-    optimizer.build([variable])
-    for _ in range(30):
-        zero = np.zeros((3,), np.float32)
-        optimizer.apply(
-            adjust_gradients([zero], [variable], [1.0], coupled_decay(recipe)), [variable]
-        )
+    weights = keras_steps(recipe, np.ones(3), [np.zeros(3)] * 30)
     decoupled = (1 - recipe.weight_decay) ** 30
     assert decoupled == pytest.approx(0.94, abs=0.01)
-    assert float(np.asarray(variable)[0]) < 0.75
+    assert float(weights[0]) < 0.75
 
 
 def test_a_scaled_rate_leaves_the_decay_alone() -> None:
