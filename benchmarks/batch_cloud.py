@@ -26,9 +26,11 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -47,11 +49,12 @@ def photos(n: int) -> list[Path]:
 
 
 @contextmanager
-def fake_azure(latency: float, quota: float | None = None):
+def fake_azure(latency: float, quota: float | None = None) -> Iterator[str]:
     cmd = [sys.executable, str(HERE / "fake_azure_server.py"), "--latency", str(latency)]
     if quota is not None:
         cmd += ["--quota", str(quota)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None  # stdout=PIPE
     try:
         line = proc.stdout.readline()
         assert line.startswith("READY"), line
@@ -64,7 +67,8 @@ def fake_azure(latency: float, quota: float | None = None):
 def server_stats(url: str, reset: bool = False) -> dict[str, int]:
     if reset:
         httpx.post(url + "stats/reset")
-    return json.loads(httpx.get(url + "stats").text)
+    stats: dict[str, int] = json.loads(httpx.get(url + "stats").text)
+    return stats
 
 
 def median_rate(fn: Callable[[], float], n: int, runs: int) -> tuple[float, float]:
@@ -78,7 +82,7 @@ def median_rate(fn: Callable[[], float], n: int, runs: int) -> tuple[float, floa
     return n / statistics.median(times), statistics.median(cpu)
 
 
-def run_visionkit(paths: list[Path], url: str, concurrency: int, **extra) -> float:
+def run_visionkit(paths: list[Path], url: str, concurrency: int, **extra: Any) -> float:
     started = time.perf_counter()
     run = analyze_many(
         paths,
@@ -151,11 +155,14 @@ def run_sdk(paths: list[Path], url: str) -> float:
     from azure.cognitiveservices.vision.computervision.models import VisualFeatureTypes
     from msrest.authentication import CognitiveServicesCredentials
 
-    client = ComputerVisionClient(url, CognitiveServicesCredentials(KEY))
+    # The SDK ships no type information.
+    client = ComputerVisionClient(url, CognitiveServicesCredentials(KEY))  # type: ignore[no-untyped-call]
     started = time.perf_counter()
     for path in paths:
         with path.open("rb") as fh:
-            analysis = client.analyze_image_in_stream(fh, visual_features=[VisualFeatureTypes.tags])
+            analysis = client.analyze_image_in_stream(  # type: ignore[no-untyped-call]
+                fh, visual_features=[VisualFeatureTypes.tags]
+            )
         assert analysis.tags
     return time.perf_counter() - started
 
@@ -183,11 +190,9 @@ def main() -> None:
             paths = photos(n)
             ideal = concurrency / latency
             vk_rate, vk_cpu = median_rate(
-                lambda p=paths, c=concurrency: run_visionkit(p, url, c), n, args.runs
+                partial(run_visionkit, paths, url, concurrency), n, args.runs
             )
-            hx_rate, hx_cpu = median_rate(
-                lambda p=paths, c=concurrency: run_httpx(p, url, c), n, args.runs
-            )
+            hx_rate, hx_cpu = median_rate(partial(run_httpx, paths, url, concurrency), n, args.runs)
             measured[concurrency] = vk_rate
             print(
                 f"| {concurrency} | {n} | {ideal:.1f} | {vk_rate:.1f} | {vk_rate / ideal:.1%} "
@@ -204,7 +209,7 @@ def main() -> None:
             ("AzureAnalyzer.analyze_async under a semaphore", run_analyzer_direct),
             ("visionkit.analyze_many", run_visionkit),
         ):
-            rate, cpu = median_rate(lambda f=fn: f(paths, url, width), n, args.runs)
+            rate, cpu = median_rate(partial(fn, paths, url, width), n, args.runs)
             print(f"| {label} | {rate:.1f} | {cpu:.1f} ms |")
 
         n = 16
@@ -242,7 +247,7 @@ def main() -> None:
 
 
 def quota_run(
-    paths: list[Path], latency: float, quota: float, extra: dict[str, str]
+    paths: list[Path], latency: float, quota: float, extra: dict[str, Any]
 ) -> tuple[float, int, int, int]:
     """images/s, HTTP calls, 429s and failures of one run against a fresh quota."""
     with fake_azure(latency, quota) as url:
