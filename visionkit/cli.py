@@ -78,7 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a CNN on CIFAR-10 or a folder of labelled images")
     p.add_argument("--data", help="dataset folder (default: $VISIONKIT_CIFAR10_DIR)")
-    p.add_argument("--arch", default="default", help="architecture: default or tutorial")
+    p.add_argument(
+        "--arch",
+        default="default",
+        help="architecture: default (= airbench94, the shipped model's), small or tutorial",
+    )
     p.add_argument("--epochs", type=int, help="epochs (default: the architecture's recipe)")
     p.add_argument("--out", default="model.keras", help="where to write the .keras model")
     p.add_argument("--seed", type=int, default=0)

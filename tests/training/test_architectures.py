@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -15,6 +18,8 @@ from visionkit.training.architectures import (  # noqa: E402
     whitening_kernel,
 )
 from visionkit.training.layers import ClassifierHead, head_of  # noqa: E402
+
+MODELS = Path(__file__).resolve().parents[2] / "visionkit" / "models"
 
 NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
@@ -36,8 +41,14 @@ def test_tutorial_is_the_classic_keras_cifar10_cnn():
 
 
 def test_unknown_architecture_lists_the_choices():
-    with pytest.raises(ConfigError, match="default"):
+    with pytest.raises(ConfigError, match="airbench94, default, small, tutorial"):
         get_architecture("resnet1000")
+
+
+def test_default_is_the_architecture_the_shipped_model_was_trained_with():
+    shipped = json.loads((MODELS / "cifar10-default.card.json").read_text())
+
+    assert get_architecture("default").name == shipped["architecture"]["name"]
 
 
 def test_whitening_kernel_decorrelates_patches(small_cifar_images):
@@ -54,7 +65,7 @@ def test_whitening_kernel_decorrelates_patches(small_cifar_images):
 
 
 def test_class_names_temperature_and_views_survive_save_and_load(tmp_path):
-    model = build_model(get_architecture("default"), NAMES, [128.0] * 3, [64.0] * 3)
+    model = build_model(get_architecture("small"), NAMES, [128.0] * 3, [64.0] * 3)
     head_of(model).set_temperature(0.5)
     head_of(model).set_views(FLIP_SHIFT)
     path = tmp_path / "m.keras"

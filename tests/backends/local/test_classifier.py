@@ -57,8 +57,8 @@ def shipped() -> ImageClassifier:
 def test_shipped_model_classifies_cifar_test_images(shipped, cifar10_dir):
     # A balanced, fixed sample: the first 200 test images of each class by file
     # name (2,000 in all). The size keeps the sampling noise near +-0.7 points
-    # against the 89.65% the model scores on all 10,000 (89.95% on this sample),
-    # so the 88% floor tests the model, not the luck of the draw.
+    # against the 90.43% the model scores on all 10,000 (90.55% on this sample),
+    # so the 89% floor tests the model, not the luck of the draw.
     sample = [
         path
         for class_dir in sorted((cifar10_dir / "test").iterdir())
@@ -75,7 +75,7 @@ def test_shipped_model_classifies_cifar_test_images(shipped, cifar10_dir):
     truth = [path.parent.name for path in sample]
     accuracy = np.mean([p == t for p, t in zip(predicted, truth, strict=True)])
     assert len(sample) == 2000
-    assert accuracy >= 0.88
+    assert accuracy >= 0.89
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 
 
