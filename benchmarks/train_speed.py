@@ -92,6 +92,13 @@ def worker(arch: str, data: str, images: int, seed: int) -> None:
     )
 
 
+def recipe_epochs(arch: str) -> int:
+    """How many epochs the architecture's recipe trains for."""
+    from visionkit.training.architectures import get_architecture
+
+    return get_architecture(arch).recipe.epochs
+
+
 def result_batch(arch: str, n: int) -> int:
     """The batch size the recipe uses on ``n`` images (never more than ``n``)."""
     from visionkit.training.architectures import get_architecture
@@ -115,7 +122,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=os.environ.get("VISIONKIT_CIFAR10_DIR"))
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--archs", nargs="+", default=["tutorial", "default"])
+    parser.add_argument("--archs", nargs="+", default=["tutorial", "small", "airbench94"])
     parser.add_argument("--images", type=int, default=6144, help="images per timed epoch")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
@@ -143,14 +150,19 @@ def main() -> None:
         f"`python benchmarks/train_speed.py --repeats {args.repeats} --images {args.images}` on "
         f"{machine()}. Seconds per 50,000-image epoch, float32, extrapolated from a timed "
         f"second epoch of {args.images} images; median of {args.repeats} runs (min-max in "
-        "brackets). Peak memory is the whole process's max RSS, including the dataset.",
+        "brackets). Peak memory is the whole process's max RSS, including the dataset. "
+        "The last column multiplies the median by the recipe's epoch count.",
         "",
-        "| architecture | s / epoch | range | relative to tutorial | peak RSS |",
-        "| --- | --- | --- | --- | --- |",
+        "| architecture | s / epoch | range | relative to tutorial | peak RSS | recipe |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for arch, med, lo, hi, peak in rows:
         rel = f"{med / base:.2f}x" if base else "-"
-        lines.append(f"| {arch} | {med:.0f} | {lo:.0f}-{hi:.0f} | {rel} | {peak:.0f} MB |")
+        epochs = recipe_epochs(arch)
+        lines.append(
+            f"| {arch} | {med:.0f} | {lo:.0f}-{hi:.0f} | {rel} | {peak:.0f} MB "
+            f"| {epochs} epochs, {med * epochs / 60:.0f} min |"
+        )
     write_section("train_speed", "\n".join(lines))
     print(f"wrote {REPORT}")
 
