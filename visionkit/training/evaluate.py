@@ -108,8 +108,7 @@ def view_logits(
     ``tf.function``); batches are fixed-size so a traced function is reused.
     View 0 is always the image itself.
     """
-    n_views = 2 * len(policy.shifts)
-    outputs: list[list[NDArray[np.float32]]] = [[] for _ in range(n_views)]
+    outputs: list[list[NDArray[np.float32]]] = [[] for _ in range(policy.count)]
     for start in range(0, len(images), batch_size):
         batch = images[start : start + batch_size].astype(np.float32)
         for view, x in enumerate(policy.views(batch)):
@@ -217,8 +216,7 @@ class ViewLogits:
         from visionkit.training.calibration import view_average
 
         policy = views or self.policy
-        n_views = 2 * len(policy.shifts)
-        return view_average(self.logits[:n_views], self.temperature, policy.view_weights)
+        return view_average(self.logits[: policy.count], self.temperature, policy.view_weights)
 
 
 def keras_view_logits(

@@ -37,6 +37,11 @@ class ViewPolicy:
     weights: tuple[float, ...]
 
     @property
+    def count(self) -> int:
+        """How many views (network passes) a prediction takes: two per shift."""
+        return 2 * len(self.shifts)
+
+    @property
     def view_weights(self) -> NDArray[np.float64]:
         """One weight per view, in :meth:`views` order, summing to 1."""
         per_shift = np.asarray(self.weights, np.float64) / sum(self.weights)
@@ -61,8 +66,8 @@ class ViewPolicy:
     def combine(self, per_view: NDArray[np.floating]) -> NDArray[np.float32]:
         """Weighted mean over the first axis of ``(views, N, C)`` probabilities."""
         stacked = np.asarray(per_view, np.float64)
-        if stacked.shape[0] != len(self.shifts) * 2:
-            raise ValueError(f"{self.name}: expected {len(self.shifts) * 2} views")
+        if stacked.shape[0] != self.count:
+            raise ValueError(f"{self.name}: expected {self.count} views")
         return np.tensordot(self.view_weights, stacked, axes=1).astype(np.float32)
 
 
