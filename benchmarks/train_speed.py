@@ -21,6 +21,10 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from visionkit.training.architectures import Recipe
 
 REPO = Path(__file__).resolve().parent.parent
 REPORT = REPO / "docs" / "benchmarks" / "local-model.md"
@@ -92,18 +96,16 @@ def worker(arch: str, data: str, images: int, seed: int) -> None:
     )
 
 
-def recipe_epochs(arch: str) -> int:
-    """How many epochs the architecture's recipe trains for."""
+def recipe(arch: str) -> Recipe:
+    """The architecture's training recipe (imported late: it pulls in Keras)."""
     from visionkit.training.architectures import get_architecture
 
-    return get_architecture(arch).recipe.epochs
+    return get_architecture(arch).recipe
 
 
 def result_batch(arch: str, n: int) -> int:
     """The batch size the recipe uses on ``n`` images (never more than ``n``)."""
-    from visionkit.training.architectures import get_architecture
-
-    return min(get_architecture(arch).recipe.batch_size, n)
+    return min(recipe(arch).batch_size, n)
 
 
 def measure(arch: str, data: str, images: int, seed: int) -> dict[str, float]:
@@ -158,7 +160,7 @@ def main() -> None:
     ]
     for arch, med, lo, hi, peak in rows:
         rel = f"{med / base:.2f}x" if base else "-"
-        epochs = recipe_epochs(arch)
+        epochs = recipe(arch).epochs
         lines.append(
             f"| {arch} | {med:.0f} | {lo:.0f}-{hi:.0f} | {rel} | {peak:.0f} MB "
             f"| {epochs} epochs, {med * epochs / 60:.0f} min |"
