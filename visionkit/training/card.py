@@ -142,14 +142,15 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"- Machine: {machine['cpu']}, {machine['cores']} cores; TensorFlow "
         f"{machine['tensorflow']}, Keras {machine['keras']}, Python {machine['python']}",
         "",
-        "Per-epoch test accuracy: single view, training weights, on a fixed sample of up to "
-        "2,000 evaluation images.",
+        "Per-epoch probe: single view, training weights, on a fixed sample of up to "
+        "2,000 validation images (older cards: evaluation images).",
         "",
-        "| epoch | train loss | train acc | test acc | s |",
+        "| epoch | train loss | train acc | probe acc | s |",
         "| --- | --- | --- | --- | --- |",
     ]
     for row in tr["history"]:
-        test = f"{row['test_accuracy']:.2%}" if row.get("test_accuracy") is not None else "-"
+        probed = row.get("validation_accuracy", row.get("test_accuracy"))
+        test = f"{probed:.2%}" if probed is not None else "-"
         lines.append(
             f"| {row['epoch']} | {row['loss']:.4f} | {row['train_accuracy']:.2%} | {test} | "
             f"{row['seconds']:.1f} |"

@@ -84,6 +84,9 @@ class LabelledImages:
     layout: str
     digest: str
     test_description: str
+    #: Held out of ``train`` for every choice made after training (temperature,
+    #: open-set thresholds), so that ``test`` is read only for the reported figures.
+    validation: Split | None = None
 
     def subset(self, train_size: int, test_size: int, seed: int = 0) -> LabelledImages:
         """Return a smaller copy (for smoke tests and quick checks), same classes."""
@@ -95,6 +98,38 @@ class LabelledImages:
             layout=self.layout,
             digest=self.digest,
             test_description=self.test_description,
+            validation=self.validation,
+        )
+
+    def with_validation(self, size: int, seed: int = 0) -> LabelledImages:
+        """Return a copy with a seeded, stratified ``size`` images moved from train to validation.
+
+        Stratified so every class is in the validation split in its training
+        proportion; a dataset that already has a validation split is returned as is.
+        """
+        if self.validation is not None:
+            return self
+        labels = self.train.labels
+        n = len(labels)
+        if not 0 < size < n:
+            raise DatasetError(f"validation size must be between 1 and {n - 1}, got {size}.")
+        rng = np.random.default_rng([seed, 7])
+        held = np.zeros(n, dtype=bool)
+        classes = np.unique(labels)
+        for label in classes:
+            members = np.flatnonzero(labels == label)
+            share = round(size * len(members) / n)
+            k = min(len(members) - 1, max(1, share))
+            held[rng.choice(members, size=k, replace=False)] = True
+        return LabelledImages(
+            train=self.train.take(np.flatnonzero(~held)),
+            test=self.test,
+            class_names=self.class_names,
+            source=self.source,
+            layout=self.layout,
+            digest=self.digest,
+            test_description=self.test_description,
+            validation=self.train.take(np.flatnonzero(held)),
         )
 
 

@@ -42,6 +42,15 @@ from visionkit.training.evaluate import EvaluationReport, keras_logits_fn, score
 
 CHECKPOINTS_KEPT = 2
 EPOCH_PROBE_IMAGES = 2000
+#: Images held out of the training split for post-training choices (5,000 of
+#: CIFAR-10's 50,000); smaller datasets hold out a tenth.
+VALIDATION_IMAGES = 5000
+VALIDATION_SHARE = 0.1
+
+
+def validation_size(train_images: int) -> int:
+    """How many training images a run holds out: 5,000, or a tenth of a smaller set."""
+    return max(1, min(VALIDATION_IMAGES, round(VALIDATION_SHARE * train_images)))
 
 
 @dataclass(frozen=True)
@@ -81,13 +90,17 @@ def train(
     ``batch_size`` and ``mixed_precision`` default to the architecture's recipe.
     A checkpoint is written after every epoch; ``resume=True`` continues from
     the newest one, which must come from the same data, architecture, recipe, seed and
-    epoch count. The softmax temperature is fitted on a seeded half of the
-    evaluation split; accuracy is reported on all of it (a temperature never
-    changes the predicted class) and calibration error on the other half.
+    epoch count. A seeded, stratified validation split (:func:`validation_size`
+    images) is held out of the training data; the per-epoch probe, the softmax
+    temperature and every other post-training choice use it, so the test split is
+    read once, for the figures on the card. (The temperature can change the
+    predicted class, since the views' softmaxes are averaged after it.)
     """
     started = time.perf_counter()
     say = progress or _print_progress
-    dataset = data if isinstance(data, LabelledImages) else load_dataset(data, seed=seed)
+    loaded = data if isinstance(data, LabelledImages) else load_dataset(data, seed=seed)
+    dataset = loaded.with_validation(validation_size(len(loaded.train)), seed)
+    assert dataset.validation is not None
     architecture = get_architecture(arch)
     recipe = architecture.recipe
     n_epochs = epochs if epochs is not None else recipe.epochs
@@ -142,8 +155,8 @@ def train(
         for frozen in (False, True)
     }
     eval_logits = keras_logits_fn(model) if evaluate_each_epoch else None
-    # A fixed sample keeps the per-epoch check to seconds; the card uses the full split.
-    probe = dataset.test.sample(EPOCH_PROBE_IMAGES, seed)
+    # A fixed sample of the validation split keeps the per-epoch check to seconds.
+    probe = dataset.validation.sample(EPOCH_PROBE_IMAGES, seed)
 
     run_id = {
         "arch": architecture.name,
@@ -152,6 +165,7 @@ def train(
         "batch_size": batches.batch_size,
         "data_digest": dataset.digest,
         "train_images": len(dataset.train),
+        "validation_images": len(dataset.validation),
         "mixed_precision": mixed,
         # A checkpoint from an older recipe (or an older reading of the same
         # numbers, like decay before it went through momentum) must not be mixed in.
@@ -192,7 +206,7 @@ def train(
             "loss": loss_sum / seen,
             "train_accuracy": correct / seen,
             "seconds": train_seconds,
-            "test_accuracy": None,
+            "validation_accuracy": None,
         }
         if eval_logits is not None:
             logits = np.concatenate(
@@ -201,10 +215,11 @@ def train(
                     for i in range(0, len(probe), 1000)
                 ]
             )
-            row["test_accuracy"] = float(np.mean(logits.argmax(1) == probe.labels))
+            row["validation_accuracy"] = float(np.mean(logits.argmax(1) == probe.labels))
         history.append(row)
         _save_checkpoint(ckpt_dir, run_id, epoch + 1, history, model, optimizer, lookahead)
-        test = f", test acc {row['test_accuracy']:.4f}" if row["test_accuracy"] is not None else ""
+        probed = row["validation_accuracy"]
+        test = f", validation acc {probed:.4f}" if probed is not None else ""
         say(
             f"epoch {epoch + 1}/{n_epochs}: loss {row['loss']:.4f}, "
             f"train acc {row['train_accuracy']:.4f}{test}, {train_seconds:.1f} s"
@@ -249,18 +264,15 @@ def _finish(
 
     policy = DEFAULT_POLICY
     weights = policy.view_weights
-    logits = view_logits(keras_logits_fn(model), dataset.test.images, policy)
+    assert dataset.validation is not None
+    logits_fn = keras_logits_fn(model)
+    val_logits = view_logits(logits_fn, dataset.validation.images, policy)
+    temperature = fit_temperature(val_logits, dataset.validation.labels, weights=weights)
+    # The test split is read from here on only for the figures on the card.
+    logits = view_logits(logits_fn, dataset.test.images, policy)
     labels = dataset.test.labels
-    rng = np.random.default_rng([run_id["seed"], 1])
-    order = rng.permutation(len(labels))
-    fit_idx, check_idx = order[: len(order) // 2], order[len(order) // 2 :]
-    temperature = fit_temperature(logits[:, fit_idx], labels[fit_idx], weights=weights)
-    ece_before = expected_calibration_error(
-        view_average(logits[:, check_idx], 1.0, weights), labels[check_idx]
-    )
-    ece_after = expected_calibration_error(
-        view_average(logits[:, check_idx], temperature, weights), labels[check_idx]
-    )
+    ece_before = expected_calibration_error(view_average(logits, 1.0, weights), labels)
+    ece_after = expected_calibration_error(view_average(logits, temperature, weights), labels)
     head = head_of(model)
     head.set_temperature(temperature)
     head.set_views(policy)
@@ -297,6 +309,8 @@ def _finish(
             "digest": dataset.digest,
             "digest_method": "sha256 over relative file names and sizes",
             "train_images": len(dataset.train),
+            "validation_images": len(dataset.validation),
+            "validation": "a seeded, stratified hold-out of the training data",
             "test": dataset.test_description,
         },
         "training": {
@@ -328,8 +342,8 @@ def _finish(
             "ece_after": ece_after,
             "method": (
                 f"one softmax temperature fitted (NLL of the probabilities {policy.label}) "
-                f"on a seeded half of the evaluation split ({len(fit_idx)} images); ECE "
-                f"(15 bins) measured on the other half ({len(check_idx)} images)."
+                f"on the validation split ({len(dataset.validation)} images held out of "
+                f"training); ECE (15 bins) measured on the test split ({len(labels)} images)."
             ),
         },
         "machine": machine_info(),
