@@ -26,6 +26,8 @@ def result_table(result: AnalysisResult, title: str | None = None) -> Table:
     table.add_row("backend", f"{result.backend}{version}{timing}")
     if result.fallback_reason:
         table.add_row("fallback", Text(result.fallback_reason, style="yellow"))
+    if result.abstention:
+        table.add_row("classes", Text(result.abstention, style="yellow"))
     if result.metadata is not None:
         fmt = f" {result.metadata.format}" if result.metadata.format else ""
         table.add_row("image", f"{result.metadata.width}x{result.metadata.height}{fmt}")

@@ -395,7 +395,9 @@ class AnalysisResult:
     however long each took and however the vendor formatted its answer.
     ``fallback_reason`` is set only when a fallback backend answered because
     the configured one could not (``docs/fallback.md``); ``backend`` names who
-    answered.
+    answered. ``abstention`` is set when a backend that knows a closed set of
+    classes looked and judged the image to be none of them (so ``tags`` holds no
+    class): it says so in words, with the score and threshold behind the decision.
     """
 
     backend: str
@@ -416,6 +418,7 @@ class AnalysisResult:
     request_id: str | None = None
     elapsed_s: float | None = field(default=None, compare=False)
     fallback_reason: str | None = None
+    abstention: str | None = None
     raw: Any = field(default=None, compare=False, repr=False)
 
     # -- conveniences -----------------------------------------------------------------
@@ -463,6 +466,8 @@ class AnalysisResult:
         elif self.tags:
             top = sorted(self.tags, key=lambda t: t.confidence, reverse=True)[:3]
             parts.append(", ".join(f"{t.name} ({t.confidence:.0%})" for t in top))
+        if self.abstention is not None:
+            parts.append(self.abstention)
         if self.objects:
             parts.append(f"{len(self.objects)} object{'s' if len(self.objects) != 1 else ''}")
         if self.faces:
@@ -563,7 +568,15 @@ def _hints(tp: type) -> dict[str, Any]:
 
 def iter_feature_fields() -> Iterator[str]:
     """Names of the result fields that hold a feature's answer (for tables and reports)."""
-    skip = {"backend", "model_version", "request_id", "elapsed_s", "fallback_reason", "raw"}
+    skip = {
+        "backend",
+        "model_version",
+        "request_id",
+        "elapsed_s",
+        "fallback_reason",
+        "abstention",
+        "raw",
+    }
     return (f.name for f in fields(AnalysisResult) if f.name not in skip)
 
 

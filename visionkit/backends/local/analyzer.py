@@ -54,6 +54,13 @@ class LocalOptions:
     derived_tags: bool = option(
         True, help="Add broader tags implied by the classes (cat -> mammal, animal)."
     )
+    open_set_threshold: float | None = option(
+        None,
+        help=(
+            "Say 'none of the model's classes' (no class tags) when the top calibrated "
+            "probability is below this; default: the threshold saved with the model; 0: off."
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.top_k < 1:
@@ -61,6 +68,12 @@ class LocalOptions:
         if not 0.0 <= self.min_confidence <= 1.0:
             raise ConfigError(
                 f"local.min_confidence must be between 0 and 1, got {self.min_confidence}."
+            )
+        threshold = self.open_set_threshold
+        if threshold is not None and not 0.0 <= threshold <= 1.0:
+            raise ConfigError(
+                f"local.open_set_threshold must be between 0 and 1 (0 switches it off), "
+                f"got {threshold}."
             )
 
 
@@ -163,12 +176,41 @@ class LocalAnalyzer(Analyzer):
         raw["probabilities"] = dict(
             zip(classifier.class_names, (round(p, 6) for p in probabilities), strict=True)
         )
+        threshold = self.open_set_threshold
+        score = max(probabilities)
+        raw["open_set"] = {"score": round(score, 6), "threshold": threshold}
+        if threshold is not None and score < threshold:
+            n = len(classifier.class_names)
+            return replace(
+                result,
+                tags=(),
+                abstention=(
+                    f"none of the model's {n} classes (top score {score:.2f} "
+                    f"< threshold {threshold:.2f})"
+                ),
+                model_version=classifier.version,
+                raw=raw,
+            )
         return replace(
             result,
             tags=self._tags(classifier.class_names, probabilities),
             model_version=classifier.version,
             raw=raw,
         )
+
+    @property
+    def open_set_threshold(self) -> float | None:
+        """The threshold in force: the option, else the model's saved one; ``None`` = off.
+
+        The score is the top calibrated probability: of seven scores measured on
+        real photos (max probability, max logit, energy, Mahalanobis and k-nearest-
+        neighbour distance on the penultimate features, feature norm) it separated
+        the model's classes from other things best (``docs/benchmarks/real-photos.md``).
+        """
+        chosen = self.options.open_set_threshold
+        if chosen is None:
+            chosen = self.classifier.open_set_threshold
+        return chosen if chosen else None
 
     def _tags(self, class_names: tuple[str, ...], probabilities: list[float]) -> tuple[Tag, ...]:
         """Top-k classes, then derived tags, each above ``min_confidence``, most confident first."""

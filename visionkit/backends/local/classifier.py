@@ -96,9 +96,13 @@ class ImageClassifier:
         path: Path,
         version: str,
         views: ViewPolicy = LEGACY_POLICY,
+        open_set_threshold: float | None = None,
     ) -> None:
         self._runner = runner
         self.views = views
+        #: The model's own "none of my classes" threshold on its top calibrated
+        #: probability (saved beside it; ``None`` for models saved without one).
+        self.open_set_threshold = open_set_threshold
         self.class_names: tuple[str, ...] = tuple(class_names)
         self.image_size = image_size
         self.path = path
@@ -158,6 +162,10 @@ class ImageClassifier:
             meta = json.loads(sidecar.read_text())
             class_names = [str(n) for n in meta["class_names"]]
             views = get_policy(str(meta.get("views", LEGACY_POLICY.name)))
+            open_set = meta.get("open_set")
+            threshold = None if open_set is None else float(open_set["threshold"])
+            if threshold is not None and not 0.0 <= threshold <= 1.0:
+                raise ValueError(f"open_set.threshold {threshold} is not in [0, 1]")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelError(
                 f"{sidecar} (the class names of {path.name}) is missing or unreadable: {exc}. "
@@ -184,6 +192,7 @@ class ImageClassifier:
             path=path,
             version=f"{path.stem}@{digest}" if digest else path.stem,
             views=views,
+            open_set_threshold=threshold,
         )
 
     @classmethod
