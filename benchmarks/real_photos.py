@@ -117,6 +117,9 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None, help="a .tflite; default: shipped")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--write-threshold", action="store_true")
+    parser.add_argument(
+        "--cifar", type=Path, default=None, help="also score the CIFAR-10 test split at the default"
+    )
     args = parser.parse_args()
 
     clf = ImageClassifier.load(args.model)
@@ -188,6 +191,23 @@ def main() -> None:
         "beside the probabilities, which the shipped `.tflite` does not do yet.",
         "",
     ]
+    if args.cifar is not None:
+        from visionkit.training.data import load_dataset
+
+        test = load_dataset(args.cifar).test
+        cprobs = clf.predict_arrays(test.images)
+        ctop, cok = cprobs.max(1), cprobs.argmax(1) == test.labels
+        kept = ctop >= threshold
+        lines += [
+            f"On the CIFAR-10 test split ({len(test)} images, read for this figure only): "
+            f"accuracy {np.mean(cok):.2%} with the open set off; at the default threshold "
+            f"{np.mean(kept):.1%} of the images get a class, {np.mean(~kept):.1%} are "
+            f"abstained on, accuracy counting an abstention as wrong {np.mean(cok & kept):.2%}, "
+            f"and {np.mean(cok[kept]):.2%} of the classes given are right. The issue's bar of "
+            "88% at the defaults is not met: on CIFAR-10's 32x32 thumbnails the score that "
+            "rejects foreign photos also rejects a third of the real ones.",
+            "",
+        ]
     DOC.parent.mkdir(parents=True, exist_ok=True)
     old = DOC.read_text() if DOC.exists() else ""
     keep = old[old.index("## Other open-set scores") :] if "## Other open-set scores" in old else ""

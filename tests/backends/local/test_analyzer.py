@@ -104,3 +104,52 @@ def test_derived_confidence_is_that_of_the_best_implying_class():
     assert "airplane" not in derived
     # A class the model really has is never shadowed by a derived name.
     assert "animal" not in derived_confidences(("cat", "animal"), [0.6, 0.4])
+
+
+# -- open set: "none of my classes" -------------------------------------------------------
+
+SKIMAGE = Path(__import__("skimage").data.__file__).parent
+
+
+@pytest.mark.parametrize(
+    "photo",
+    [EXAMPLES / "coffee.png", EXAMPLES / "rocket.jpg", SKIMAGE / "astronaut.png"],
+    ids=lambda p: p.name,
+)
+def test_photos_of_none_of_the_classes_get_no_class_tag(analyzer, photo):
+    result = analyzer.analyze(photo)
+    assert result.tags == ()
+    assert result.abstention is not None
+    assert "none of the model's 10 classes" in result.abstention
+    assert "none of the model's 10 classes" in result.summary()
+    score = result.raw["open_set"]
+    assert score["score"] < score["threshold"] == analyzer.classifier.open_set_threshold
+
+
+def test_a_class_photo_is_not_abstained_on(analyzer):
+    result = analyzer.analyze(EXAMPLES / "chelsea.png")
+    assert result.abstention is None
+    assert result.raw["open_set"]["score"] >= result.raw["open_set"]["threshold"]
+
+
+def test_open_set_threshold_option_overrides_the_model_and_zero_switches_it_off():
+    with LocalAnalyzer(open_set_threshold=0) as a:
+        off = a.analyze(EXAMPLES / "coffee.png", features=["tags"])
+    assert off.abstention is None and off.tags
+    with LocalAnalyzer(open_set_threshold=1.0) as a:
+        strict = a.analyze(EXAMPLES / "chelsea.png", features=["tags"])
+    assert strict.tags == () and strict.abstention is not None
+
+
+def test_open_set_threshold_out_of_range_is_a_config_error():
+    from visionkit import ConfigError
+
+    with pytest.raises(ConfigError, match="open_set_threshold"):
+        LocalAnalyzer(open_set_threshold=1.5)
+
+
+def test_shipped_model_carries_its_threshold():
+    from visionkit.backends.local.classifier import ImageClassifier
+
+    threshold = ImageClassifier.load().open_set_threshold
+    assert threshold is not None and 0.0 < threshold < 1.0
