@@ -113,14 +113,7 @@ class LabelledImages:
         n = len(labels)
         if not 0 < size < n:
             raise DatasetError(f"validation size must be between 1 and {n - 1}, got {size}.")
-        rng = np.random.default_rng([seed, 7])
-        held = np.zeros(n, dtype=bool)
-        classes = np.unique(labels)
-        for label in classes:
-            members = np.flatnonzero(labels == label)
-            share = round(size * len(members) / n)
-            k = min(len(members) - 1, max(1, share))
-            held[rng.choice(members, size=k, replace=False)] = True
+        held = stratified_holdout(labels, size / n, np.random.default_rng([seed, 7]))
         return LabelledImages(
             train=self.train.take(np.flatnonzero(~held)),
             test=self.test,
@@ -131,6 +124,24 @@ class LabelledImages:
             test_description=self.test_description,
             validation=self.train.take(np.flatnonzero(held)),
         )
+
+
+def stratified_holdout(
+    labels: NDArray[np.int64], share: float, rng: np.random.Generator
+) -> NDArray[np.bool_]:
+    """A mask holding out ``share`` of each class (at least one, never all) drawn by ``rng``.
+
+    Stratifying keeps a rare class represented on both sides; classes are visited
+    in label order, so the same seed always holds out the same images.
+    """
+    held = np.zeros(len(labels), dtype=bool)
+    for label in range(int(labels.max()) + 1 if len(labels) else 0):
+        members = np.flatnonzero(labels == label)
+        if len(members) == 0:
+            continue
+        k = min(len(members) - 1, max(1, round(share * len(members))))
+        held[rng.choice(members, size=k, replace=False)] = True
+    return held
 
 
 def resolve_data_dir(path: str | os.PathLike[str] | None = None) -> Path:
@@ -249,17 +260,13 @@ def load_class_folders(
     files, classes = _list_class_folders(root)
     digest = _digest_files(root, [p for p, _ in files])
     labels = np.array([label for _, label in files], dtype=np.int64)
-    rng = np.random.default_rng(seed)
-    held_out = np.zeros(len(files), dtype=bool)
-    for label in range(len(classes)):
-        members = np.flatnonzero(labels == label)
-        if len(members) < 2:
-            raise DatasetError(
-                f"Class folder {root / classes[label]} has {len(members)} image(s); "
-                "each class needs at least 2 (one to train on, one to evaluate)."
-            )
-        n_val = min(len(members) - 1, max(1, round(validation_share * len(members))))
-        held_out[rng.choice(members, size=n_val, replace=False)] = True
+    counts = np.bincount(labels, minlength=len(classes))
+    for label in np.flatnonzero(counts < 2):
+        raise DatasetError(
+            f"Class folder {root / classes[label]} has {counts[label]} image(s); "
+            "each class needs at least 2 (one to train on, one to evaluate)."
+        )
+    held_out = stratified_holdout(labels, validation_share, np.random.default_rng(seed))
 
     def decode() -> tuple[Split, Split]:
         everything = _decode_split(files, image_size)

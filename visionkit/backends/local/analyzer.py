@@ -179,33 +179,27 @@ class LocalAnalyzer(Analyzer):
         threshold = self.open_set_threshold
         score = max(probabilities)
         raw["open_set"] = {"score": round(score, 6), "threshold": threshold}
+        abstention = None
+        tags = self._tags(classifier.class_names, probabilities)
         if threshold is not None and score < threshold:
             n = len(classifier.class_names)
-            return replace(
-                result,
-                tags=(),
-                abstention=(
-                    f"none of the model's {n} classes (top score {score:.2f} "
-                    f"< threshold {threshold:.2f})"
-                ),
-                model_version=classifier.version,
-                raw=raw,
+            abstention = (
+                f"none of the model's {n} classes "
+                f"(top score {score:.2f} < threshold {threshold:.2f})"
             )
+            tags = ()
         return replace(
-            result,
-            tags=self._tags(classifier.class_names, probabilities),
-            model_version=classifier.version,
-            raw=raw,
+            result, tags=tags, abstention=abstention, model_version=classifier.version, raw=raw
         )
 
     @property
     def open_set_threshold(self) -> float | None:
         """The threshold in force: the option, else the model's saved one; ``None`` = off.
 
-        The score is the top calibrated probability: of seven scores measured on
-        real photos (max probability, max logit, energy, Mahalanobis and k-nearest-
-        neighbour distance on the penultimate features, feature norm) it separated
-        the model's classes from other things best (``docs/benchmarks/real-photos.md``).
+        The score is the top calibrated probability, which every model outputs. Of
+        seven scores measured on real photos only k-nearest-neighbour similarity on
+        the penultimate features did better, and it needs those features exported
+        (``docs/benchmarks/real-photos.md``).
         """
         chosen = self.options.open_set_threshold
         if chosen is None:
