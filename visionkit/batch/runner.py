@@ -189,9 +189,13 @@ class _Pump:
         self._task = asyncio.current_task()
         self._started.set()
         try:
-            async for item in _run_owned(self._setup, self._images, self._stats):
-                await self._credit.acquire()
-                self.queue.put(item)
+            # Close the run inside this task: a cancel that lands while we wait for credit would
+            # otherwise leave it to the loop's finaliser, which asyncio.run may not wait for,
+            # and the engine's worker threads would outlive the run.
+            async with contextlib.aclosing(_run_owned(self._setup, self._images, self._stats)) as items:
+                async for item in items:
+                    await self._credit.acquire()
+                    self.queue.put(item)
         except asyncio.CancelledError:
             pass
         except BaseException as exc:
