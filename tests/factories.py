@@ -70,7 +70,7 @@ def clear_visionkit_environment(monkeypatch) -> None:
 
     from visionkit.backends.registry import get_backend_class
     from visionkit.config import ENV_BACKEND, ENV_CONFIG, ENV_FALLBACK, option_environment
-    from visionkit.testing.replay import RECORD_ENV
+    from visionkit.testing.playback import RECORD_ENV
 
     names = {ENV_BACKEND, ENV_CONFIG, ENV_FALLBACK, RECORD_ENV}
     for backend in ("local", "azure"):

@@ -9,7 +9,8 @@
 backends are imported when first used.
 """
 
-from visionkit.api import analyze, analyze_async, close_analyzers, get_analyzer
+from visionkit.analyzers import close_analyzers, get_analyzer
+from visionkit.api import analyze, analyze_async
 from visionkit.backends.base import Analyzer
 from visionkit.backends.registry import backend_names, register_backend
 from visionkit.batch import BatchItem, analyze_many, analyze_many_async
@@ -49,8 +50,7 @@ from visionkit.results import (
     TextLine,
     Word,
 )
-
-__version__ = "0.1.0"
+from visionkit.version import __version__
 
 __all__ = [
     "AdultScores",

@@ -18,10 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from visionkit.errors import ConfigError, UnsupportedFeatureError, VisionKitError
-
-EXIT_OK = 0
-EXIT_SOME_FAILED = 1
-EXIT_USAGE = 2
+from visionkit.exit_codes import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
 
 
 def _parse_option(text: str) -> tuple[str, str]:
@@ -119,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Console()
     err = Console(stderr=True)
     if args.version:
-        from visionkit import __version__
+        from visionkit.version import __version__
 
         out.print(f"visionkit {__version__}")
         return EXIT_OK

@@ -27,11 +27,12 @@ silently ignored: a typo must not quietly fall back to a default.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import threading
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,23 @@ def configure(
                 )
             _configured.backends.setdefault(name, {}).update(values)
         _generation += 1
+
+
+@contextlib.contextmanager
+def configured_backend(backend: str) -> Iterator[None]:
+    """Within the block, ``backend`` is the configured default, as ``configure(backend=...)``
+    would set it; what was configured before comes back on exit (tests, the fake backend)."""
+    global _generation
+    with _lock:
+        previous = _configured.backend
+        _configured.backend = backend
+        _generation += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _configured.backend = previous
+            _generation += 1
 
 
 def reset_configuration() -> None:

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from visionkit.analyzers import backend_options, get_analyzer
 from visionkit.backends.base import Analyzer, FeaturesArg
 from visionkit.backends.registry import get_backend_class
 from visionkit.cache.analyze import cached_analyze, cached_analyze_async
@@ -63,10 +64,8 @@ def missing_configuration(backend: str, options: dict[str, Any] | None = None) -
     service. Options that do not even validate are not "missing": they are
     mistakes, and give an empty list.
     """
-    from visionkit.config import build_backend_options, resolve_backend_options
-
     try:
-        typed = build_backend_options(backend, resolve_backend_options(backend, options or {}))
+        typed = backend_options(backend, options)
     except ConfigError:
         return []
     return get_backend_class(backend).configuration_problems(typed)
@@ -115,7 +114,7 @@ def plan(
     for name in fallback:
         if name == primary:
             continue
-        capabilities = get_backend_class(name).capabilities
+        capabilities = _capabilities(name)
         if wanted is None:
             attempts.append(Attempt(name, {}, None, ()))
             continue
@@ -128,6 +127,15 @@ def plan(
     return attempts
 
 
+def _capabilities(name: str) -> frozenset[Feature]:
+    """What fallback ``name`` offers with its configured options, without building it."""
+    cls = get_backend_class(name)
+    try:
+        return cls.capabilities_for(backend_options(name))
+    except ConfigError:  # options that do not validate: the attempt itself will say so
+        return cls.capabilities
+
+
 def _reason(causes: list[str], attempt: Attempt) -> str:
     text = "; ".join(causes) + f"; {attempt.backend} answered"
     if attempt.features is None:
@@ -138,8 +146,6 @@ def _reason(causes: list[str], attempt: Attempt) -> str:
 
 
 def _analyzer(attempt: Attempt) -> Analyzer:
-    from visionkit.api import get_analyzer
-
     return get_analyzer(attempt.backend, **attempt.options)
 
 

@@ -19,7 +19,7 @@ from visionkit.testing import (
     replay,
 )
 from visionkit.testing.errors import CassetteError
-from visionkit.testing.replay import resolve_mode
+from visionkit.testing.playback import resolve_mode
 
 MakeCassette = Callable[..., Path]
 ENDPOINT = "https://myres.cognitiveservices.azure.com"

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
+from visionkit.backends.catalog import backends_supporting
 from visionkit.errors import UnsupportedFeatureError, VisionKitError
 from visionkit.features import Feature, FeatureLike, parse_features
 from visionkit.images import ImageInput
@@ -31,18 +32,34 @@ FeaturesArg = Iterable[FeatureLike] | FeatureLike | None
 class Analyzer(ABC):
     """Analyses images with one backend; reuse one instance for many images.
 
-    Subclasses set :attr:`name`, :attr:`capabilities` and :attr:`Options`
-    (a frozen dataclass of their settings, see :mod:`visionkit.options`) and
-    implement :meth:`_analyze`. Network backends also override
-    :meth:`_analyze_async` with real asynchronous I/O and :meth:`close`.
+    This is the contract a backend implements (``docs/api.md`` spells it out):
+
+    * :attr:`name`, :attr:`Options` (a frozen dataclass of its settings, see
+      :mod:`visionkit.options`) and :attr:`capabilities`;
+    * :meth:`_analyze`: load the image, ask the model or service, map the answer;
+    * optionally :meth:`capabilities_for` when what it can do depends on its
+      options, :meth:`_analyze_batch` when it gains from stacking images, and
+      :meth:`configuration_problems`;
+    * a backend that calls a service sets :attr:`remote`, overrides
+      :meth:`_analyze_async` with real async I/O and :meth:`close`, and, when
+      its constructor takes ``transport=`` (an httpx transport every request
+      goes through), sets :attr:`accepts_transport`.
     """
 
     name: ClassVar[str]
     capabilities: ClassVar[frozenset[Feature]]
+    """Every feature the backend can offer under some options (listings, suggestions).
+    What one instance offers is :attr:`supported_features`."""
     Options: ClassVar[type[Any]] = NoOptions
     remote: ClassVar[bool] = False
-    """True for backends that call a service: they should also override
-    :meth:`_analyze_async` with real async I/O."""
+    """True for backends that call a service: batch runs drive them concurrently under
+    a rate limit, their (billed) results are cached by default, and they should
+    override :meth:`_analyze_async` with real async I/O."""
+    accepts_transport: ClassVar[bool] = False
+    """True when the constructor takes ``transport=`` (an ``httpx.AsyncBaseTransport``)
+    and sends every HTTP request through it. ``analyze_many`` then builds a run's
+    own instance with a pool of ``concurrency`` connections behind a rate limiter;
+    without it the shared instance is used as it is."""
     batch_size: ClassVar[int] = 1
     """Images per :meth:`analyze_batch` call that suit the backend; above 1 it stacks them."""
 
@@ -91,26 +108,36 @@ class Analyzer(ABC):
 
     @classmethod
     def is_remote(cls) -> bool:
-        """True for backends that call a service over the network (:attr:`remote`).
-
-        Batch runs drive them concurrently under a rate limit, and their
-        (billed) results are cached by default.
-        """
+        """True for backends that call a service over the network (:attr:`remote`)."""
         return cls.remote
 
+    @classmethod
+    def capabilities_for(cls, options: Any) -> frozenset[Feature]:
+        """What an instance built with ``options`` offers, known without building it.
+
+        Fallback plans ask this before any connection is opened. The default is
+        :attr:`capabilities`; a backend whose options narrow it (an API version
+        that lacks a feature) overrides this.
+        """
+        return cls.capabilities
+
+    @property
+    def supported_features(self) -> frozenset[Feature]:
+        """What this instance, with its options, offers (``features=None`` asks for all)."""
+        return type(self).capabilities_for(self.options)
+
     def resolve_features(self, features: FeaturesArg) -> frozenset[Feature]:
-        """Validate ``features`` against :attr:`capabilities` before any work is done.
+        """Validate ``features`` against :attr:`supported_features` before any work is done.
 
         Failing early matters for cloud backends: a request that would come
         back half-empty should not be paid for.
         """
+        supported = self.supported_features
         parsed = parse_features(features)
         if parsed is None:
-            return self.capabilities
-        missing = sorted(parsed - self.capabilities, key=lambda f: f.value)
+            return supported
+        missing = sorted(parsed - supported, key=lambda f: f.value)
         if missing:
-            from visionkit.backends.registry import backends_supporting
-
             raise UnsupportedFeatureError(
                 missing[0].value, self.name, backends_supporting(missing[0])
             )

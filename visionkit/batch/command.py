@@ -111,7 +111,7 @@ class _RateColumn(ProgressColumn):
 
 def run_batch(args: argparse.Namespace, out: Console, err: Console) -> int:
     """The ``analyze`` command for folders and long lists; returns the exit code."""
-    from visionkit.cli import EXIT_OK, EXIT_SOME_FAILED
+    from visionkit.exit_codes import EXIT_OK, EXIT_SOME_FAILED
     from visionkit.features import parse_features
 
     out_path = Path(args.out).expanduser() if args.out else None

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import queue
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
@@ -29,8 +28,11 @@ from typing import Any, Self
 
 import httpx
 
+from visionkit.analyzers import get_analyzer, new_analyzer
 from visionkit.backends.base import Analyzer, FeaturesArg
+from visionkit.backends.registry import get_backend_class
 from visionkit.cache.defaults import CacheArg, resolve_cache
+from visionkit.config import resolve_backend_name
 from visionkit.errors import ConfigError
 
 from .engine import Images, Plan, run
@@ -57,35 +59,27 @@ def open_batch_analyzer(
 ) -> tuple[Analyzer, AdaptiveRateLimiter | None, bool]:
     """An analyzer fit for a batch: ``(analyzer, its rate limiter, whether the caller owns it)``.
 
-    A cloud backend that takes a ``transport`` gets a new instance of its own,
+    A cloud backend that :attr:`~visionkit.backends.base.Analyzer.accepts_transport`
+    gets a new instance of its own,
     with a pool of ``concurrency`` connections behind a rate-limited transport;
     the caller must ``aclose()`` it. Any other backend is the shared instance
     :func:`visionkit.get_analyzer` returns (its model stays loaded between runs).
     """
-    from visionkit.backends.registry import get_backend_class
-    from visionkit.config import (
-        build_backend_options,
-        resolve_backend_name,
-        resolve_backend_options,
-    )
-
     limit = parse_rate(rate) if rate is not None else None
     name = resolve_backend_name(backend).value
     cls = get_backend_class(name)
-    if cls.is_remote() and "transport" in inspect.signature(cls).parameters:
+    if cls.is_remote() and cls.accepts_transport:
         width = concurrency or DEFAULT_CLOUD_CONCURRENCY
-        typed = build_backend_options(name, resolve_backend_options(name, options))
         limiter = AdaptiveRateLimiter(limit)
         pool = httpx.AsyncHTTPTransport(
             limits=httpx.Limits(max_connections=width, max_keepalive_connections=width)
         )
-        return cls(typed, transport=RateLimitedTransport(limiter, transport=pool)), limiter, True
+        transport = RateLimitedTransport(limiter, transport=pool)
+        return new_analyzer(name, options, transport=transport), limiter, True
     if limit is not None and not cls.is_remote():
         raise ConfigError(
             f"rate= limits calls to a cloud service; the {name!r} backend makes none."
         )
-    from visionkit.api import get_analyzer
-
     return get_analyzer(name, **options), None, False
 
 
@@ -192,7 +186,9 @@ class _Pump:
             # Close the run inside this task: a cancel that lands while we wait for credit would
             # otherwise leave it to the loop's finaliser, which asyncio.run may not wait for,
             # and the engine's worker threads would outlive the run.
-            async with contextlib.aclosing(_run_owned(self._setup, self._images, self._stats)) as items:
+            async with contextlib.aclosing(
+                _run_owned(self._setup, self._images, self._stats)
+            ) as items:
                 async for item in items:
                     await self._credit.acquire()
                     self.queue.put(item)

@@ -13,7 +13,7 @@ from visionkit.cache.defaults import default_cache
 
 def run_cache_command(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Show or clear the default cache; returns the exit code."""
-    from visionkit.cli import EXIT_OK, EXIT_SOME_FAILED
+    from visionkit.exit_codes import EXIT_OK, EXIT_SOME_FAILED
 
     cache = default_cache()
     if args.cache_command == "clear":

@@ -36,6 +36,7 @@ from PIL import Image
 from visionkit.features import Feature
 from visionkit.images import ImageInput, is_url
 from visionkit.options import is_secret
+from visionkit.version import __version__
 
 DELIVERY_OPTIONS: frozenset[str] = frozenset(
     {
@@ -111,7 +112,7 @@ def cache_key(
 ) -> str:
     """The key for ``digest`` analysed by ``backend`` with ``options`` for ``features``."""
     if version is None:
-        from visionkit import __version__ as version
+        version = __version__
     document = {
         "image": digest,
         "backend": backend,

@@ -23,7 +23,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from visionkit.analyzers import get_analyzer
 from visionkit.backends.base import Analyzer, FeaturesArg
+from visionkit.backends.registry import get_backend_class
 from visionkit.comparison.comparison import Comparison, Failure, compare_image
 from visionkit.comparison.settings import CompareSettings, configured_settings
 from visionkit.errors import ConfigError
@@ -99,9 +101,6 @@ def _resolve_backends(
     An unknown name raises; a backend that cannot be built (no key configured)
     becomes a failure on every image, so the other backends still run.
     """
-    from visionkit.api import get_analyzer
-    from visionkit.backends.registry import get_backend_class
-
     names: list[str] = []
     analyzers: dict[str, Analyzer | Failure] = {}
     for backend in backends:
@@ -132,12 +131,12 @@ def _features_for(
     """What to ask one backend: the requested features it offers (``None``: all it offers)."""
     if wanted is None:
         return None
-    offered = wanted & analyzer.capabilities
+    offered = wanted & analyzer.supported_features
     if not offered:
         raise ConfigError(
             f"The {analyzer.name!r} backend offers none of the requested features "
             f"({', '.join(sorted(f.value for f in wanted))}); it offers "
-            f"{', '.join(sorted(f.value for f in analyzer.capabilities))}. Add one of those "
+            f"{', '.join(sorted(f.value for f in analyzer.supported_features))}. Add one of those "
             f"or leave {analyzer.name!r} out of the comparison."
         )
     return offered

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from visionkit.testing.replay import Cassette, replay
+from visionkit.testing.playback import Cassette, replay
 
 INI_ROOT = "vision_cassette_dir"
 DEFAULT_ROOT = "tests/cassettes"

@@ -114,6 +114,7 @@ class AzureAnalyzer(Analyzer):
 
     name: ClassVar[str] = "azure"
     remote: ClassVar[bool] = True
+    accepts_transport: ClassVar[bool] = True
     capabilities: ClassVar[frozenset[Feature]] = CAPABILITIES
     Options = AzureOptions
     options: AzureOptions
