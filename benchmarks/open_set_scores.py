@@ -31,8 +31,8 @@ from PIL import Image
 from real_photos import DOC, development_photos
 
 from visionkit.backends.local.classifier import to_model_input
+from visionkit.backends.local.keras_model import load_keras_model
 from visionkit.training.data import load_dataset
-from visionkit.training.evaluate import load_keras_model
 from visionkit.training.train import validation_size
 
 Array = NDArray[np.float64]

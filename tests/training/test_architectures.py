@@ -10,6 +10,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
+from visionkit.backends.local.keras_model import ClassifierHead, head_of  # noqa: E402
 from visionkit.backends.local.views import FLIP, FLIP_SHIFT  # noqa: E402
 from visionkit.errors import ConfigError  # noqa: E402
 from visionkit.training.architectures import (  # noqa: E402
@@ -17,7 +18,6 @@ from visionkit.training.architectures import (  # noqa: E402
     get_architecture,
     whitening_kernel,
 )
-from visionkit.training.layers import ClassifierHead, head_of  # noqa: E402
 
 MODELS = Path(__file__).resolve().parents[2] / "visionkit" / "models"
 

@@ -10,12 +10,12 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
+from visionkit.backends.local.keras_model import head_of, load_keras_model
 from visionkit.backends.local.views import DEFAULT_POLICY
 from visionkit.errors import ConfigError
 from visionkit.training.architectures import ARCHITECTURES
 from visionkit.training.card import card_paths
-from visionkit.training.evaluate import evaluate, load_keras_model
-from visionkit.training.layers import head_of
+from visionkit.training.evaluate import evaluate
 from visionkit.training.train import checkpoint_dir, train
 
 

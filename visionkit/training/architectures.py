@@ -32,8 +32,8 @@ import keras
 import numpy as np
 from numpy.typing import NDArray
 
+from visionkit.backends.local.keras_model import ClassifierHead
 from visionkit.errors import ConfigError
-from visionkit.training.layers import ClassifierHead
 
 WHITEN_LAYER = "whiten"
 

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from visionkit.backends.local.views import FLIP, ViewPolicy
-from visionkit.errors import ConfigError, ModelError
+from visionkit.errors import ConfigError
 from visionkit.training.data import LabelledImages, Split, load_dataset
 
 
@@ -120,7 +120,7 @@ def keras_logits_fn(model: Any) -> Any:
     """Wrap a visionkit Keras model's logits in a ``tf.function`` (3x faster than ``predict``)."""
     import tensorflow as tf
 
-    from visionkit.training.layers import logits_model
+    from visionkit.backends.local.keras_model import logits_model
 
     body = logits_model(model)
     size = model.inputs[0].shape[1:]
@@ -128,26 +128,6 @@ def keras_logits_fn(model: Any) -> Any:
         lambda x: body(x, training=False),
         input_signature=[tf.TensorSpec((None, *size), tf.float32)],
     )
-
-
-def load_keras_model(path: str | os.PathLike[str]) -> Any:
-    """Load a visionkit ``.keras`` file, turning every failure into a :class:`ModelError`."""
-    import keras
-
-    import visionkit.training.layers  # noqa: F401  (registers ClassifierHead)
-
-    p = Path(path)
-    if not p.is_file():
-        raise ModelError(
-            f"Model file {p} does not exist. Train one with visionkit.training.train()."
-        )
-    try:
-        return keras.saving.load_model(p, compile=False)
-    except Exception as exc:  # Keras raises ValueError, OSError, zipfile errors, ...
-        raise ModelError(
-            f"{p} is not a loadable Keras model ({type(exc).__name__}: {exc}). "
-            "Retrain it, or pass the path of a .keras file written by visionkit."
-        ) from exc
 
 
 def evaluate(
@@ -223,7 +203,7 @@ def keras_view_logits(
     model_path: str | os.PathLike[str], dataset: LabelledImages, *, batch_size: int = 500
 ) -> ViewLogits:
     """Run a ``.keras`` model over every test-time view of ``dataset``'s evaluation split."""
-    from visionkit.training.layers import head_of
+    from visionkit.backends.local.keras_model import head_of, load_keras_model
 
     model = load_keras_model(model_path)
     head = head_of(model)

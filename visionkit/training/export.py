@@ -63,8 +63,7 @@ def export_tflite(
     """
     import tensorflow as tf
 
-    from visionkit.training.evaluate import load_keras_model
-    from visionkit.training.layers import head_of, logits_model
+    from visionkit.backends.local.keras_model import head_of, load_keras_model, logits_model
 
     source = Path(model_path)
     model = load_keras_model(source)
@@ -178,9 +177,9 @@ def _convert(model: Any, serve: Any, spec: Any) -> bytes:
 
 def _keras_reference(model: Any, images: NDArray[np.uint8]) -> NDArray[np.float64]:
     """What the exported graph should output, computed with the Keras model."""
+    from visionkit.backends.local.keras_model import head_of
     from visionkit.training.calibration import view_average
     from visionkit.training.evaluate import keras_logits_fn, view_logits
-    from visionkit.training.layers import head_of
 
     head = head_of(model)
     temperature = float(np.asarray(head.temperature))

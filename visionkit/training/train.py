@@ -115,7 +115,7 @@ def train(
 
     import keras
 
-    from visionkit.training.layers import logits_model
+    from visionkit.backends.local.keras_model import logits_model
     from visionkit.training.optim import Lookahead, coupled_decay, make_optimizer
     from visionkit.training.pipeline import AugmentedBatches
 
@@ -260,7 +260,7 @@ def _finish(
     resumed_from: int = 0,
 ) -> TrainingResult:
     """Calibrate for the test-time views, save, evaluate the float32 model, write its card."""
-    from visionkit.training.layers import head_of
+    from visionkit.backends.local.keras_model import head_of
 
     policy = DEFAULT_POLICY
     weights = policy.view_weights

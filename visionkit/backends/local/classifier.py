@@ -197,8 +197,7 @@ class ImageClassifier:
 
     @classmethod
     def _load_keras(cls, path: Path) -> ImageClassifier:
-        from visionkit.training.evaluate import load_keras_model
-        from visionkit.training.layers import head_of
+        from visionkit.backends.local.keras_model import head_of, load_keras_model
 
         model = load_keras_model(path)
         try:

@@ -1,18 +1,23 @@
-"""Keras layers that must be importable wherever a visionkit ``.keras`` file is loaded.
+"""Load a visionkit ``.keras`` file: the custom head it needs, the loader, the head lookup.
 
-Kept apart from the training code so that loading a model (the inference
-fallback for ``.keras`` paths) registers these classes by importing Keras and
-nothing else of ours.
+Inference owns this module, training imports it (never the reverse): the
+``.keras`` fallback of :class:`~visionkit.backends.local.classifier.ImageClassifier`
+must load a model fresh out of ``visionkit train`` without importing
+:mod:`visionkit.training`. Importing it imports Keras (and so TensorFlow), which
+is why the classifier imports it only when handed a ``.keras`` path.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import keras
 
 from visionkit.backends.local.views import LEGACY_POLICY, ViewPolicy, get_policy
+from visionkit.errors import ModelError
 
 PACKAGE = "visionkit"
 
@@ -105,3 +110,19 @@ def logits_model(model: keras.Model) -> keras.Model:
     """
     head = head_of(model)
     return keras.Model(model.inputs, head.input, name=f"{model.name}_logits")
+
+
+def load_keras_model(path: str | os.PathLike[str]) -> Any:
+    """Load a visionkit ``.keras`` file, turning every failure into a :class:`ModelError`."""
+    p = Path(path)
+    if not p.is_file():
+        raise ModelError(
+            f"Model file {p} does not exist. Train one with visionkit.training.train()."
+        )
+    try:
+        return keras.saving.load_model(p, compile=False)
+    except Exception as exc:  # Keras raises ValueError, OSError, zipfile errors, ...
+        raise ModelError(
+            f"{p} is not a loadable Keras model ({type(exc).__name__}: {exc}). "
+            "Retrain it, or pass the path of a .keras file written by visionkit."
+        ) from exc
