@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from visionkit.comparison.crosswalk import Crosswalk
 from visionkit.comparison.metrics import (
     METRIC_DESCRIPTIONS,
     METRICS,
@@ -22,6 +23,7 @@ from visionkit.comparison.metrics import (
     MetricResult,
     compare_pair,
 )
+from visionkit.comparison.schema import COMPARISON_SCHEMA
 from visionkit.comparison.settings import CompareSettings
 from visionkit.results import AnalysisResult
 
@@ -221,10 +223,32 @@ class Comparison:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Comparison:
-        """Rebuild from :meth:`to_dict` output; verdicts are recomputed from the results."""
-        from visionkit.comparison.export import comparison_from_dict
+        """Rebuild from :meth:`to_dict` output (or its JSON, parsed).
 
-        return comparison_from_dict(data)
+        Results, failures, settings and crosswalk are read back; the verdicts are
+        recomputed from them, so a saved comparison can be re-judged with other
+        thresholds by editing ``settings``. Thumbnails need the images, which JSON
+        does not hold: the rebuilt report shows boxes without pictures.
+        """
+        if data.get("schema") != COMPARISON_SCHEMA:
+            raise ValueError(
+                f"Unsupported comparison schema {data.get('schema')!r}; "
+                f"this visionkit reads {COMPARISON_SCHEMA!r}"
+            )
+        crosswalk = Crosswalk([]).extended(data.get("crosswalk") or Crosswalk.default().to_dict())
+        settings = CompareSettings(**data.get("settings", {}), crosswalk=crosswalk)
+        images = [
+            (
+                image["image"],
+                {name: AnalysisResult.from_dict(r) for name, r in image["results"].items()},
+                {
+                    name: Failure(name, f["type"], f["message"])
+                    for name, f in image["failures"].items()
+                },
+            )
+            for image in data["images"]
+        ]
+        return build_comparison(images, data["backends"], settings, features=data.get("features"))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Comparison:

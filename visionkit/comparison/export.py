@@ -1,27 +1,25 @@
 """A :class:`~visionkit.comparison.comparison.Comparison` as JSON-compatible data and as CSV.
 
 The JSON keeps everything (each result in the result schema, each verdict with
-its detail, the settings and crosswalk) so that :func:`comparison_from_dict`
-can rebuild the comparison later, for another report or other thresholds. The CSV is for
-spreadsheets: one row per image and backend, the backend's main answers, and,
-for every other backend, each metric's verdict and value.
+its detail, the settings and crosswalk) so that ``Comparison.from_dict`` can
+rebuild the comparison later, for another report or other thresholds. The CSV is
+for spreadsheets: one row per image and backend, the backend's main answers,
+and, for every other backend, each metric's verdict and value.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from visionkit.comparison.metrics import METRICS
+from visionkit.comparison.schema import COMPARISON_SCHEMA
 from visionkit.results import AnalysisResult
 
 if TYPE_CHECKING:
     from visionkit.comparison.comparison import Comparison, ImageComparison
-
-COMPARISON_SCHEMA = "visionkit.comparison/1"
 
 
 def comparison_to_dict(comparison: Comparison, *, include_raw: bool = False) -> dict[str, Any]:
@@ -36,36 +34,6 @@ def comparison_to_dict(comparison: Comparison, *, include_raw: bool = False) -> 
         "latency": [asdict(s) for s in comparison.latency()],
         "images": [_image_dict(i, include_raw) for i in comparison.images],
     }
-
-
-def comparison_from_dict(data: Mapping[str, Any]) -> Comparison:
-    """Rebuild a comparison from :func:`comparison_to_dict` output (or its JSON, parsed).
-
-    Results, failures, settings and crosswalk are read back; the verdicts are
-    recomputed from them, so a saved comparison can be re-judged with other
-    thresholds by editing ``settings``. Thumbnails need the images, which JSON
-    does not hold: the rebuilt report shows boxes without pictures.
-    """
-    from visionkit.comparison.comparison import Failure, build_comparison
-    from visionkit.comparison.crosswalk import Crosswalk
-    from visionkit.comparison.settings import CompareSettings
-
-    if data.get("schema") != COMPARISON_SCHEMA:
-        raise ValueError(
-            f"Unsupported comparison schema {data.get('schema')!r}; "
-            f"this visionkit reads {COMPARISON_SCHEMA!r}"
-        )
-    crosswalk = Crosswalk([]).extended(data.get("crosswalk") or Crosswalk.default().to_dict())
-    settings = CompareSettings(**data.get("settings", {}), crosswalk=crosswalk)
-    images = [
-        (
-            image["image"],
-            {name: AnalysisResult.from_dict(r) for name, r in image["results"].items()},
-            {name: Failure(name, f["type"], f["message"]) for name, f in image["failures"].items()},
-        )
-        for image in data["images"]
-    ]
-    return build_comparison(images, data["backends"], settings, features=data.get("features"))
 
 
 def _image_dict(image: ImageComparison, include_raw: bool) -> dict[str, Any]:
@@ -188,7 +156,6 @@ def _result_columns(result: AnalysisResult) -> dict[str, Any]:
 __all__ = [
     "BASE_COLUMNS",
     "COMPARISON_SCHEMA",
-    "comparison_from_dict",
     "comparison_to_csv",
     "comparison_to_dict",
 ]

@@ -15,12 +15,14 @@ import io
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from visionkit.comparison.comparison import Comparison, ImageComparison, MetricSummary
 from visionkit.comparison.metrics import METRIC_DESCRIPTIONS, Agreement, ranked_concepts_all
 from visionkit.comparison.settings import CompareSettings
 from visionkit.results import AnalysisResult
+
+if TYPE_CHECKING:
+    from visionkit.comparison.comparison import Comparison, ImageComparison, MetricSummary
 
 BACKEND_COLORS = ("#d9480f", "#1971c2", "#2b8a3e", "#9c36b5", "#e67700", "#0b7285")
 """Box and legend colour of each backend, in order (distinct for common colour blindness
