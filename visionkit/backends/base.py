@@ -139,9 +139,14 @@ class Analyzer(ABC):
         missing = sorted(parsed - supported, key=lambda f: f.value)
         if missing:
             raise UnsupportedFeatureError(
-                missing[0].value, self.name, backends_supporting(missing[0])
+                missing[0].value, self.label, backends_supporting(missing[0])
             )
         return parsed
+
+    @property
+    def label(self) -> str:
+        """How messages name this instance: :attr:`name`, plus what its options change."""
+        return self.name
 
     @classmethod
     def configuration_problems(cls, options: Any) -> list[str]:

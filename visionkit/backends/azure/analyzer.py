@@ -52,7 +52,7 @@ from visionkit.backends.azure.requests import (
     read_result_request,
     thumbnail_request,
 )
-from visionkit.backends.base import Analyzer, FeaturesArg
+from visionkit.backends.base import Analyzer
 from visionkit.backends.http import (
     Clock,
     Flow,
@@ -67,7 +67,6 @@ from visionkit.errors import (
     BackendError,
     BackendTimeoutError,
     ConfigError,
-    UnsupportedFeatureError,
 )
 from visionkit.features import Feature
 from visionkit.images import ImageInput, LoadedImage, is_url, load_image, load_image_async
@@ -146,21 +145,14 @@ class AzureAnalyzer(Analyzer):
 
     # -- Analyzer ------------------------------------------------------------------------
 
-    def resolve_features(self, features: FeaturesArg) -> frozenset[Feature]:
-        """As for every backend, narrowed to what Image Analysis 4.0 offers when ``api="4.0"``."""
-        wanted = super().resolve_features(features)
-        if not self._v4:
-            return wanted
-        if features is None:
-            return imageanalysis4.CAPABILITIES
-        missing = sorted(wanted - imageanalysis4.CAPABILITIES, key=lambda f: f.value)
-        if missing:
-            from visionkit.backends.registry import backends_supporting
+    @classmethod
+    def capabilities_for(cls, options: AzureOptions) -> frozenset[Feature]:
+        """Image Analysis 4.0 (``api="4.0"``) offers fewer features than v3.2."""
+        return imageanalysis4.CAPABILITIES if options.api == "4.0" else cls.capabilities
 
-            raise UnsupportedFeatureError(
-                missing[0].value, f"{self.name} (api 4.0)", backends_supporting(missing[0])
-            )
-        return wanted
+    @property
+    def label(self) -> str:
+        return f"{self.name} (api 4.0)" if self._v4 else self.name
 
     def _analyze(self, image: ImageInput, features: frozenset[Feature]) -> AnalysisResult:
         target = self._target(image, self._limits_for(features))
