@@ -109,3 +109,14 @@ def test_use_analyzer_restores_the_previous_instance() -> None:
             assert get_analyzer("fake") is inner
         assert get_analyzer("fake") is outer
     assert get_analyzer("fake") not in (outer, inner)
+
+
+def test_compare_runs_the_fake_beside_the_local_model() -> None:
+    fake = FakeAnalyzer(default=CAT)
+    with fake.installed():
+        comparison = visionkit.compare([CHELSEA], backends=("local", "fake"), features=["tags"])
+    image = comparison.images[0]
+    assert image.results["fake"].tags == CAT.tags
+    assert image.results["local"].top_tag is not None
+    assert image.results["local"].top_tag.name == "cat"
+    assert image.pair("local", "fake").metric("top1").agreement.value == "agree"
