@@ -110,9 +110,9 @@ class BatchStats:
 def describe_input(image: object) -> str:
     if isinstance(image, str):
         if is_url(image):
-            from visionkit.images import _redact_url
+            from visionkit.images import redact_url
 
-            return _redact_url(image)
+            return redact_url(image)
         return image
     if isinstance(image, os.PathLike):
         return os.fsdecode(image)

@@ -1,0 +1,176 @@
+"""Encoded bytes to one RGB image, with only the accepted formats' parsers ever run.
+
+Every image is decoded completely, so truncation surfaces here rather than as
+garbage pixels later, and every Pillow exception becomes an
+:class:`~visionkit.errors.InvalidImageError` that says what the bytes probably
+were (a PDF, an HTML error page, a format that is refused).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from visionkit.errors import InvalidImageError
+from visionkit.images.loaded import LoadedImage
+from visionkit.images.validate import ImageLimits, check_dimensions
+
+
+def decode(data: bytes, source: str, limits: ImageLimits, *, url: str | None = None) -> LoadedImage:
+    """Decode encoded ``data`` completely, within ``limits``, to a :class:`LoadedImage`."""
+    if not data:
+        raise InvalidImageError(
+            f"{source} is empty (0 bytes). Pass the image file's content.", source=source
+        )
+    accepted = ", ".join(sorted(limits.allowed_formats))
+    try:
+        # Only the accepted formats' parsers ever see the data: Pillow's rarer
+        # plugins are the least hardened against hostile files.
+        img = Image.open(io.BytesIO(data), formats=_openers(limits.allowed_formats))
+    except UnidentifiedImageError as exc:
+        other = _other_image_format(data)
+        if other is not None:
+            raise _format_refused(source, other, accepted) from exc
+        raise InvalidImageError(
+            f"{source} is not an image{_sniff(data)}. Accepted formats: {accepted}.",
+            source=source,
+        ) from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow's own check ran in open(); it raises the warning only where the
+        # caller's warning filters say so. Either way the answer is the same.
+        raise _bomb(source, exc) from exc
+    except Exception as exc:  # plugins raise SyntaxError, struct.error, ...
+        raise _corrupt(source, exc) from exc
+
+    with img:
+        if img.format not in limits.allowed_formats:  # e.g. a JPEG that is really an MPO
+            raise _format_refused(source, str(img.format), accepted)
+        check_dimensions(*img.size, source, limits)
+        fmt = img.format
+        try:
+            img.load()  # the whole first frame, so truncation is caught here
+            pixels = to_rgb(ImageOps.exif_transpose(img), source)
+        except InvalidImageError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise _bomb(source, exc) from exc
+        except Exception as exc:  # decoders raise OSError, ValueError, zlib.error...
+            raise _corrupt(source, exc) from exc
+    return LoadedImage(pixels=pixels, data=data, format=fmt, source=source, url=url)
+
+
+def _openers(allowed: frozenset[str]) -> list[str]:
+    """Pillow plugin names that can open ``allowed`` formats.
+
+    MPO has no opener of its own (the JPEG plugin returns MPO files), and a
+    name Pillow does not know would make ``Image.open`` raise ``KeyError``.
+    """
+    Image.init()
+    names = {"JPEG" if f == "MPO" else f for f in allowed}
+    return sorted(n for n in names if n in Image.OPEN)
+
+
+def _bomb(source: str, exc: BaseException) -> InvalidImageError:
+    return InvalidImageError(
+        f"{source} is refused as a possible decompression bomb: {exc}. Downscale it, "
+        "or raise ImageLimits.max_pixels if you trust it.",
+        source=source,
+    )
+
+
+def _format_refused(source: str, fmt: str, accepted: str) -> InvalidImageError:
+    return InvalidImageError(
+        f"{source} is a {fmt} image, which is not accepted. Convert it to one of {accepted}, "
+        f"or add {fmt!r} to ImageLimits.allowed_formats if Pillow can read it.",
+        source=source,
+    )
+
+
+# Signatures of image formats outside the default set, so that a refused format
+# is reported as such instead of as "not an image". Pillow format names.
+_OTHER_SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"\x89PNG", "PNG"),
+    (0, b"\xff\xd8\xff", "JPEG"),
+    (0, b"GIF8", "GIF"),
+    (0, b"BM", "BMP"),
+    (0, b"II*\x00", "TIFF"),
+    (0, b"MM\x00*", "TIFF"),
+    (8, b"WEBP", "WEBP"),
+    (0, b"8BPS", "PSD"),
+    (0, b"icns", "ICNS"),
+    (0, b"\x00\x00\x01\x00", "ICO"),
+    (0, b"\x00\x00\x00\x0cjP  ", "JPEG2000"),
+    (0, b"\xffO\xffQ", "JPEG2000"),
+    (0, b"%!PS", "EPS"),
+    (0, b"\xc5\xd0\xd3\xc6", "EPS"),
+    (0, b"qoif", "QOI"),
+    (4, b"ftypavif", "AVIF"),
+    (4, b"ftypheic", "HEIF"),
+    (4, b"ftypheix", "HEIF"),
+    (4, b"ftypmif1", "HEIF"),
+)
+
+
+def _other_image_format(data: bytes) -> str | None:
+    for offset, signature, name in _OTHER_SIGNATURES:
+        if data[offset : offset + len(signature)] == signature:
+            return name
+    if re.match(rb"P[1-7]\s", data[:3]):
+        return "PPM"
+    return None
+
+
+def _corrupt(source: str, exc: BaseException) -> InvalidImageError:
+    return InvalidImageError(
+        f"{source} is truncated or corrupt and cannot be decoded ({exc}). Re-export, "
+        "re-copy or re-download it.",
+        source=source,
+    )
+
+
+def _sniff(data: bytes) -> str:
+    """Say what a non-image probably is: a PDF, an HTML error page, plain text."""
+    head = data[:512].lstrip()
+    if head.startswith(b"%PDF"):
+        return " (it is a PDF document; export the page as PNG or JPEG first)"
+    lowered = head.lower()
+    if lowered.startswith((b"<!doctype html", b"<html")):
+        return " (it is an HTML page, e.g. a login or error page instead of the image)"
+    if lowered.startswith(b"<svg") or (lowered.startswith(b"<?xml") and b"<svg" in lowered):
+        return " (it is an SVG vector drawing; rasterise it to PNG first)"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return ""
+    return " (it looks like text)"
+
+
+def to_rgb(img: Image.Image, source: str) -> Image.Image:
+    """Return a new RGB image; see :attr:`LoadedImage.pixels` for why each rule exists."""
+    mode = img.mode
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        values = np.asarray(img).astype(np.float64)
+        if mode.startswith("I;16") or (mode == "I" and values.max(initial=0) > 255):
+            values = values / 257.0  # 0..65535 onto 0..255; Pillow's convert() would clip
+        grey = np.clip(np.rint(values), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey).convert("RGB")
+    if img.has_transparency_data:
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    if mode == "RGB":
+        return img.copy()
+    try:
+        return img.convert("RGB")
+    except ValueError as exc:
+        raise InvalidImageError(
+            f"{source} has colour mode {mode!r}, which cannot be converted to RGB. Convert "
+            "it to RGB yourself (e.g. with an ICC-aware tool) and pass that.",
+            source=source,
+        ) from exc
+
+
+__all__ = ["decode", "to_rgb"]
