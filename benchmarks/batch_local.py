@@ -1,8 +1,8 @@
 """Local backend: batched throughput against one-by-one calls, and memory for a long stream.
 
 ``speed``: images per second for the same real photos (CIFAR-10 test JPEGs and
-scikit-image's photos) through ``analyze_many`` (decode and shrink in a thread
-pool, one stacked model call per batch) and through ``analyzer.analyze`` one
+scikit-image's photos) through ``analyze_many`` (two batches in flight on the
+batch engine's threads, one stacked model call per batch) and through ``analyzer.analyze`` one
 image at a time; median of ``--runs`` runs of each, alternating, in one process.
 
 ``memory``: streams the 10,000 CIFAR-10 test JPEGs through ``analyze_many``

@@ -1,11 +1,14 @@
 """Running several backends over the same images: :func:`compare`.
 
-Each backend gets its own thread pool, so backends run side by side and a
-slow cloud never waits for the local model. How many images a backend takes
-at once depends on what it is: a remote backend (``Analyzer.is_remote()``)
-spends its time waiting on the network and gets several workers; a CPU-bound
-backend (the local CNN) gets one, because two model invocations on two shared
-cores only slow each other down. ``concurrency=`` overrides either.
+Each backend's images go through the batch engine (:func:`visionkit.analyze_many`,
+the one place that bounds concurrency), one run per backend, side by side, so a
+slow cloud never waits for the local model. The engine decides how a backend
+works: a remote one (``Analyzer.is_remote()``) keeps several requests awaiting
+the service on the event loop; a CPU-bound one (the local CNN) gets one batch
+in flight, stacked into model calls, because two model invocations on two shared
+cores only slow each other down. ``concurrency=`` overrides either. Results are
+not cached: a comparison measures what each backend answers and how long it
+takes now.
 
 Every call is isolated: an exception becomes a
 :class:`~visionkit.comparison.comparison.Failure` for that image and backend, and
@@ -20,12 +23,12 @@ import os
 import threading
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from visionkit.analyzers import get_analyzer
 from visionkit.backends.base import Analyzer, FeaturesArg
 from visionkit.backends.registry import get_backend_class
+from visionkit.batch import analyze_many
 from visionkit.comparison.comparison import Comparison, Failure, compare_image
 from visionkit.comparison.settings import CompareSettings, configured_settings
 from visionkit.errors import ConfigError
@@ -195,24 +198,30 @@ def compare(
                 if progress is not None:
                     progress(done, len(inputs))
 
-    pools: list[ThreadPoolExecutor] = []
-    futures: list[Future[None]] = []
-    try:
-        for name in names:
-            analyzer = analyzers[name]
-            if isinstance(analyzer, Failure):
-                for index in range(len(inputs)):
-                    finished(index, name, analyzer)
-                continue
-            pool = ThreadPoolExecutor(_workers(analyzer, concurrency or {}), f"compare-{name}")
-            pools.append(pool)
-            for index, image in enumerate(inputs):
-                futures.append(pool.submit(_run_one, analyzer, image, plan[name], index, finished))
-        for future in futures:
-            future.result()  # _run_one never raises; this only waits
-    finally:
-        for pool in pools:
-            pool.shutdown(wait=True, cancel_futures=True)
+    runs = []
+    for name in names:
+        analyzer = analyzers[name]
+        if isinstance(analyzer, Failure):
+            for index in range(len(inputs)):
+                finished(index, name, analyzer)
+            continue
+        runs.append(
+            threading.Thread(
+                target=_run_backend,
+                args=(
+                    analyzer,
+                    inputs,
+                    plan[name],
+                    _workers(analyzer, concurrency or {}),
+                    finished,
+                ),
+                name=f"compare-{name}",
+            )
+        )
+    for thread in runs:
+        thread.start()
+    for thread in runs:
+        thread.join()
 
     feature_names = sorted(f.value for f in wanted) if wanted is not None else None
     return Comparison(
@@ -226,19 +235,42 @@ def compare(
     )
 
 
-def _run_one(
+def _run_backend(
     analyzer: Analyzer,
-    image: ImageInput,
+    images: Sequence[ImageInput],
     features: frozenset[Feature] | None,
-    index: int,
+    concurrency: int,
     finished: Callable[[int, str, AnalysisResult | Failure], None],
 ) -> None:
-    outcome: AnalysisResult | Failure
+    """All images through one backend; every image ends as a result or a failure.
+
+    A failed image is its own failure and the run goes on. An error that stops
+    the engine (a rejected key, a quota) becomes the failure of every image
+    not yet finished, so the other backends' results are kept either way.
+    """
+    pending = set(range(len(images)))
     try:
-        outcome = analyzer.analyze(image, features)
-    except Exception as exc:  # one image's failure, whatever it is, must not lose the others
-        outcome = Failure.from_exception(analyzer.name, exc)
-    finished(index, analyzer.name, outcome)
+        with analyze_many(
+            images,
+            features,
+            analyzer=analyzer,
+            concurrency=concurrency,
+            ordered=False,
+            cache=False,
+        ) as run:
+            for item in run:
+                pending.discard(item.index)
+                if item.result is not None:
+                    finished(item.index, analyzer.name, item.result)
+                else:
+                    assert item.error is not None
+                    finished(
+                        item.index, analyzer.name, Failure.from_exception(analyzer.name, item.error)
+                    )
+    except Exception as exc:  # whatever stopped this backend must not lose the others
+        failure = Failure.from_exception(analyzer.name, exc)
+        for index in sorted(pending):
+            finished(index, analyzer.name, failure)
 
 
 __all__ = [
