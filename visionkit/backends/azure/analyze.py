@@ -1,0 +1,130 @@
+"""Image Analysis 3.2: the Analyze Image call and the Read operation it is merged with.
+
+Text (``features=["text"]``) is a separate, asynchronous Read operation in 3.2:
+submitted, then polled with growing waits until it ends; its lines are merged
+into the Analyze result so the caller sees one answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from visionkit.backends.azure import mapping
+from visionkit.backends.azure.errors import REQUEST_ID_HEADER, SERVICE
+from visionkit.backends.azure.flow import (
+    AzureFlow,
+    FlowContext,
+    Target,
+    call,
+    caller_lines,
+    finish,
+    json_body,
+)
+from visionkit.backends.azure.preflight import to_caller_pixels
+from visionkit.backends.azure.requests import (
+    analyze_request,
+    needs_analyze,
+    read_request,
+    read_result_request,
+)
+from visionkit.backends.http import Wait
+from visionkit.errors import BackendError, BackendTimeoutError
+from visionkit.features import Feature
+from visionkit.results import AnalysisResult
+
+MAX_POLL_INTERVAL_S = 5.0
+"""Read polling waits grow by half each time up to this, so long documents cost few polls."""
+
+
+def analyze_flow(
+    ctx: FlowContext, target: Target, features: frozenset[Feature]
+) -> AzureFlow[AnalysisResult]:
+    """Analyze Image for the visual features, Read for text, merged into one result."""
+    raw: dict[str, Any] = {}
+    result = AnalysisResult(backend=ctx.backend)
+    # Metadata comes free with a local image, or with Read's page size.
+    metadata_known = target.image is not None or Feature.TEXT in features
+    if needs_analyze(features, metadata_known=metadata_known):
+        request = analyze_request(
+            ctx.endpoint,
+            target.ref(ctx.analyze_limits),
+            features,
+            language=ctx.options.language,
+            model_version=ctx.options.model_version,
+        )
+        response = yield from call(request, "Analyze Image", target)
+        body = json_body(response, "Analyze Image")
+        raw["analyze"] = body
+        result = mapping.analysis_result(
+            mapping.parse_analysis(body),
+            request_id=response.headers.get(REQUEST_ID_HEADER),
+        )
+        if target.image is not None:
+            result = to_caller_pixels(result, target.uploads[ctx.analyze_limits])
+    if Feature.TEXT in features:
+        body, request_id = yield from read_flow(ctx, target)
+        raw["read"] = body
+        operation = mapping.parse_read(body)
+        result = replace(
+            result,
+            text=caller_lines(ctx, mapping.text_lines(operation), target),
+            metadata=result.metadata or mapping.read_metadata(operation),
+            model_version=result.model_version or mapping.read_model_version(operation),
+            request_id=result.request_id or request_id,
+        )
+    return finish(result, raw, target, features)
+
+
+def read_flow(ctx: FlowContext, target: Target) -> AzureFlow[tuple[dict[str, Any], str | None]]:
+    """Submit a Read operation, then poll it with growing waits until it ends."""
+    request = read_request(
+        ctx.endpoint,
+        target.ref(ctx.read_limits),
+        language=ctx.options.language,
+        model_version=ctx.options.model_version,
+    )
+    submitted = yield from call(request, "Read", target)
+    request_id = submitted.headers.get(REQUEST_ID_HEADER)
+    location = submitted.headers.get("Operation-Location")
+    if not location:
+        raise BackendError(
+            f"{SERVICE} accepted the Read request but named no Operation-Location to "
+            f"fetch the result from (HTTP {submitted.status_code}).",
+            backend=ctx.backend,
+            status=submitted.status_code,
+            request_id=request_id,
+        )
+    poll = read_result_request(ctx.endpoint, location)
+    clock = ctx.clock
+    deadline = clock.now() + ctx.options.read_max_wait_s
+    interval = ctx.options.read_poll_interval_s
+    while True:
+        yield Wait(max(min(interval, deadline - clock.now()), 0.0))
+        response = yield from call(poll, "Get Read Result", target)
+        body = json_body(response, "Get Read Result")
+        status = mapping.read_status(mapping.parse_read(body))
+        if status == "succeeded":
+            return body, request_id
+        if status == "failed":
+            raise BackendError(
+                f"{SERVICE} could not read the text in {target.source or 'the image'}: "
+                f"the Read operation failed. Check the image is a document or photo with "
+                f"legible text, then try again.",
+                backend=ctx.backend,
+                status=response.status_code,
+                code="failed",
+                request_id=request_id,
+            )
+        if clock.now() >= deadline:
+            raise BackendTimeoutError(
+                f"{SERVICE}'s Read operation was still {status or 'pending'} after "
+                f"{ctx.options.read_max_wait_s:g}s. Raise read_max_wait_s for large "
+                f"images, or try again later.",
+                backend=ctx.backend,
+                request_id=request_id,
+            )
+        interval = min(interval * 1.5, MAX_POLL_INTERVAL_S)
+
+
+__all__ = ["MAX_POLL_INTERVAL_S", "analyze_flow", "read_flow"]

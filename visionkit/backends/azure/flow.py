@@ -1,0 +1,124 @@
+"""What every Azure flow shares: where it is going, what it sends, how it reads the answer.
+
+A flow (:mod:`visionkit.backends.http.flow`) is a generator that yields the
+requests to send and the waits to make and receives the responses; the analyzer
+runs it with the sync or the async client. :class:`FlowContext` is everything a
+flow may read from its analyzer, so flows are functions, testable without one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+
+import httpx
+
+from visionkit.backends.azure.errors import decode_json, error_from_response
+from visionkit.backends.azure.options import AzureOptions
+from visionkit.backends.azure.preflight import Upload, UploadLimits, lines_to_caller_pixels
+from visionkit.backends.azure.requests import AzureRequest, ImageRef
+from visionkit.backends.http import Clock, Flow
+from visionkit.features import Feature
+from visionkit.images import LoadedImage
+from visionkit.results import AnalysisResult, TextLine
+
+_T = TypeVar("_T")
+
+AzureFlow = Flow[AzureRequest, _T]
+
+
+@dataclass(frozen=True)
+class FlowContext:
+    """The analyzer's settings a flow reads: endpoint, options, upload limits, clock."""
+
+    backend: str
+    endpoint: str
+    options: AzureOptions
+    analyze_limits: UploadLimits
+    read_limits: UploadLimits
+    v4: bool
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class Target:
+    """The image as it travels: a URL Azure fetches, or the loaded image and its uploads."""
+
+    url: str | None = None
+    image: LoadedImage | None = None
+    uploads: dict[UploadLimits, Upload] = field(default_factory=dict)
+
+    def ref(self, limits: UploadLimits) -> ImageRef:
+        return self.url if self.url is not None else self.uploads[limits].data
+
+    @property
+    def source(self) -> str | None:
+        return self.image.source if self.image is not None else self.url
+
+
+def call(request: AzureRequest, operation: str, target: Target) -> AzureFlow[httpx.Response]:
+    """Yield ``request`` to the driver; return its 2xx response or raise the mapped error."""
+    response = yield request
+    if not isinstance(response, httpx.Response):
+        raise TypeError("a flow driver must answer every request with a response")
+    if not response.is_success:
+        raise error_from_response(
+            response.status_code,
+            response.content,
+            response.headers,
+            operation=operation,
+            source=target.source,
+        )
+    return response
+
+
+def caller_lines(
+    ctx: FlowContext, lines: tuple[TextLine, ...], target: Target
+) -> tuple[TextLine, ...]:
+    if target.image is None:
+        return lines
+    return lines_to_caller_pixels(lines, target.uploads[ctx.read_limits])
+
+
+def field_name(feature: Feature) -> str:
+    # The result attribute is plural for the one feature whose name is singular.
+    return "captions" if feature is Feature.CAPTION else feature.value
+
+
+def only(result: AnalysisResult, features: frozenset[Feature]) -> AnalysisResult:
+    """``result`` with every feature that was not asked for set to ``None``.
+
+    Azure adds sections of its own accord (metadata always, categories when
+    celebrities are asked for); "``None`` means not requested" must still hold.
+    """
+    unrequested: dict[str, Any] = {field_name(f): None for f in Feature if f not in features}
+    return replace(result, **unrequested)
+
+
+def finish(
+    result: AnalysisResult, raw: dict[str, Any], target: Target, features: frozenset[Feature]
+) -> AnalysisResult:
+    """The final touches every analysis gets, whichever API answered it."""
+    if target.image is not None:
+        # The caller's image, not the (possibly resized) upload Azure measured.
+        result = replace(result, metadata=target.image.metadata())
+    return only(replace(result, raw=raw), features)
+
+
+def json_body(response: httpx.Response, operation: str) -> dict[str, Any]:
+    return decode_json(
+        response.status_code, response.content, response.headers, operation=operation
+    )
+
+
+__all__ = [
+    "AzureFlow",
+    "FlowContext",
+    "Target",
+    "call",
+    "caller_lines",
+    "field_name",
+    "finish",
+    "json_body",
+    "only",
+]

@@ -1,0 +1,117 @@
+"""Azure's single-purpose operations: Describe, Read (text only), Thumbnail, Area of Interest.
+
+Each flow works with either API version where the service offers it: 4.0 answers
+Describe and Read within its one call and has smart crops for the area of
+interest, but no thumbnail operation.
+"""
+
+from __future__ import annotations
+
+from visionkit.backends.azure import imageanalysis4, mapping
+from visionkit.backends.azure.analyze import read_flow
+from visionkit.backends.azure.analyze4 import v4_call
+from visionkit.backends.azure.errors import REQUEST_ID_HEADER, SERVICE
+from visionkit.backends.azure.flow import (
+    AzureFlow,
+    FlowContext,
+    Target,
+    call,
+    caller_lines,
+    json_body,
+)
+from visionkit.backends.azure.requests import (
+    area_of_interest_request,
+    describe_request,
+    thumbnail_request,
+)
+from visionkit.errors import BackendError
+from visionkit.features import Feature
+from visionkit.results import BoundingBox, Caption, TextLine
+
+
+def text_flow(ctx: FlowContext, target: Target) -> AzureFlow[tuple[TextLine, ...]]:
+    if ctx.v4:
+        body, _ = yield from v4_call(ctx, target, frozenset({Feature.TEXT}))
+        lines = imageanalysis4.text_lines(body) or ()
+    else:
+        body, _ = yield from read_flow(ctx, target)
+        lines = mapping.text_lines(mapping.parse_read(body))
+    return caller_lines(ctx, lines, target)
+
+
+def describe_flow(
+    ctx: FlowContext, target: Target, max_candidates: int
+) -> AzureFlow[tuple[Caption, ...]]:
+    if ctx.v4:  # 4.0 gives one caption, whatever max_candidates says
+        body, _ = yield from v4_call(ctx, target, frozenset({Feature.CAPTION}))
+        return imageanalysis4.captions(body) or ()
+    request = describe_request(
+        ctx.endpoint,
+        target.ref(ctx.analyze_limits),
+        max_candidates=max_candidates,
+        language=ctx.options.language,
+        model_version=ctx.options.model_version,
+    )
+    response = yield from call(request, "Describe Image", target)
+    description = mapping.parse_description(json_body(response, "Describe Image"))
+    found = mapping.captions(description) or ()
+    return tuple(sorted(found, key=lambda c: c.confidence, reverse=True))
+
+
+def thumbnail_flow(
+    ctx: FlowContext, target: Target, width: int, height: int, smart_crop: bool
+) -> AzureFlow[bytes]:
+    request = thumbnail_request(
+        ctx.endpoint,
+        target.ref(ctx.analyze_limits),
+        width=width,
+        height=height,
+        smart_crop=smart_crop,
+        model_version=ctx.options.model_version,
+    )
+    response = yield from call(request, "Generate Thumbnail", target)
+    if not response.headers.get("Content-Type", "").startswith("image/"):
+        raise BackendError(
+            f"{SERVICE} answered Generate Thumbnail with "
+            f"{response.headers.get('Content-Type') or 'no content type'}, not an image.",
+            backend=ctx.backend,
+            status=response.status_code,
+            request_id=response.headers.get(REQUEST_ID_HEADER),
+        )
+    return response.content
+
+
+def area_of_interest_flow(ctx: FlowContext, target: Target) -> AzureFlow[BoundingBox]:
+    if ctx.v4:
+        body, request_id = yield from v4_call(
+            ctx, target, extra_features=(imageanalysis4.SMART_CROPS,)
+        )
+        box = imageanalysis4.smart_crop(body)
+    else:
+        request = area_of_interest_request(
+            ctx.endpoint,
+            target.ref(ctx.analyze_limits),
+            model_version=ctx.options.model_version,
+        )
+        response = yield from call(request, "Get Area of Interest", target)
+        request_id = response.headers.get(REQUEST_ID_HEADER)
+        area = mapping.parse_area_of_interest(json_body(response, "Get Area of Interest"))
+        box = mapping.bounding_rect(area.area_of_interest)
+    if box is None:
+        raise BackendError(
+            f"{SERVICE} answered without an area of interest.",
+            backend=ctx.backend,
+            request_id=request_id,
+        )
+    if target.image is None:
+        return box
+    upload = target.uploads[ctx.analyze_limits]
+    return BoundingBox.from_xyxy(
+        box.x * upload.scale_x,
+        box.y * upload.scale_y,
+        box.x2 * upload.scale_x,
+        box.y2 * upload.scale_y,
+    )
+
+
+__all__ = ["area_of_interest_flow", "describe_flow", "text_flow", "thumbnail_flow"]
