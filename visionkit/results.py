@@ -11,7 +11,12 @@ Confidences are floats in [0, 1] whatever scale the backend uses; mappers
 rescale. Everything here is a frozen, slotted dataclass: results are values
 that can be hashed, compared, cached and sent across processes, and
 :meth:`AnalysisResult.to_dict` / :meth:`AnalysisResult.from_dict` round-trip
-them through JSON without loss (``docs/result-schema.md``).
+them through JSON without loss (``docs/results.md``; the JSON Schema is
+``docs/result.schema.json``, built by :mod:`visionkit.schema`).
+
+It is longer than the project's ~400-line guide on purpose: the model is read
+as one page, each class's invariants sit beside its fields, and splitting it
+would only make a reader open several files to learn one type.
 """
 
 from __future__ import annotations

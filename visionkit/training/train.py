@@ -5,6 +5,11 @@ The loop is a plain ``tf.function`` step rather than ``model.fit`` because the
 kernel, a whitening bias frozen after a few epochs, a 64x learning rate on
 BatchNorm shifts and lookahead over all weights. One loop serves all recipes
 so ``tutorial`` and ``default`` are measured the same way.
+
+The module is over the project's ~400-line guide because the loop, its
+checkpointing and the finishing steps (calibration, open-set threshold,
+card) share one run's state; the optimiser, the input pipeline, calibration
+and the card already live in their own modules.
 """
 
 from __future__ import annotations
