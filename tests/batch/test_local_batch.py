@@ -107,3 +107,35 @@ def test_one_stacked_model_call_per_batch_with_rows_in_the_right_place(photos, t
             (t.name, t.confidence) for t in result.tags
         ]
     analyzer.close()
+
+
+class _PathReturningInt:
+    """An os.PathLike whose __fspath__ returns an int (issue 13: it cost a batch everything)."""
+
+    def __fspath__(self):
+        return 42
+
+
+class _PathThatRaises:
+    def __fspath__(self):
+        raise RuntimeError("the path is gone")
+
+
+def test_hostile_inputs_fail_alone_and_the_batch_keeps_every_other_result(photos):
+    import os
+
+    os.PathLike.register(_PathReturningInt)
+    os.PathLike.register(_PathThatRaises)
+    released = memoryview(b"released")
+    released.release()
+    hostile = [_PathReturningInt(), _PathThatRaises(), released, object(), None]
+    inputs = [photos[0], *hostile, photos[1]]
+    for cache in (False, True):
+        run = analyze_many(inputs, ["tags", "colors"], backend="local", cache=cache)
+        items = list(run)
+        assert [item.index for item in items] == list(range(len(inputs)))
+        assert items[0].ok and items[-1].ok
+        assert items[0].result.top_tag.name == "cat"
+        assert all(item.error is not None for item in items[1:-1])
+        assert run.stats.done == 2 and run.stats.failed == len(hostile)
+        assert all(label for label, _ in run.stats.failures)  # every input could be named

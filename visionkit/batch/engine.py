@@ -188,13 +188,22 @@ def _unit_in_thread(plan: Plan, unit: _Unit) -> list[BatchItem]:
 def _analyze_batch(
     plan: Plan, images: Sequence[ImageInput]
 ) -> list[AnalysisResult | VisionKitError]:
+    """One stacked call; if it breaks as a whole, each image alone, so only the culprit fails.
+
+    ``analyze_batch`` returns errors in place of failed images, but a bug or a
+    hostile input can still make the whole call raise something unexpected.
+    Losing 63 good results to one bad file is what a batch must never do, so
+    the images are then analysed one by one and each keeps its own outcome. (A
+    ``VisionKitError`` for the whole batch is the backend's verdict, kept as is.)
+    """
     try:
         outcomes = plan.analyzer.analyze_batch(images, plan.features)
-    except VisionKitError as exc:
+    except VisionKitError as exc:  # the backend's own verdict on the whole batch
         return [exc] * len(images)
     except Exception as exc:
-        error = _unexpected(images[0] if len(images) == 1 else f"{len(images)} images", exc)
-        return [error] * len(images)
+        if len(images) > 1:
+            return [outcome for image in images for outcome in _analyze_batch(plan, [image])]
+        return [_unexpected(images[0], exc)]
     if len(outcomes) != len(images):
         error = UnexpectedError(
             f"The {plan.analyzer.name!r} backend's analyze_batch returned {len(outcomes)} "

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from visionkit.errors import AuthenticationError, ConfigError, VisionKitError
-from visionkit.images import ImageInput, is_url
+from visionkit.images import ImageInput, is_url, redact_url
 from visionkit.results import AnalysisResult
 
 FATAL_ERRORS: tuple[type[VisionKitError], ...] = (AuthenticationError, ConfigError)
@@ -108,19 +108,24 @@ class BatchStats:
 
 
 def describe_input(image: object) -> str:
-    if isinstance(image, str):
-        if is_url(image):
-            from visionkit.images import redact_url
+    """How messages and the failure list name an input; never raises, whatever it is.
 
-            return redact_url(image)
-        return image
-    if isinstance(image, os.PathLike):
-        return os.fsdecode(image)
-    if isinstance(image, bytes | bytearray | memoryview):
-        return f"<bytes: {len(image)} bytes>"
-    name = getattr(image, "name", None)
-    if isinstance(name, str):
-        return name
+    A hostile input (an ``os.PathLike`` whose ``__fspath__`` raises or returns
+    an int, a released ``memoryview``) must not cost the batch its other results
+    just because its name could not be printed.
+    """
+    try:
+        if isinstance(image, str):
+            return redact_url(image) if is_url(image) else image
+        if isinstance(image, os.PathLike):
+            return os.fsdecode(image)
+        if isinstance(image, bytes | bytearray | memoryview):
+            return f"<bytes: {len(image)} bytes>"
+        name = getattr(image, "name", None)
+        if isinstance(name, str):
+            return name
+    except Exception:
+        pass
     return f"<{type(image).__name__}>"
 
 
