@@ -298,3 +298,63 @@ def test_a_cached_cloud_answer_is_served_while_the_service_is_down(photo, tmp_pa
             photo, ["colors"], backend="azure", fallback=["local"], cache=False, **azure_options()
         )
     assert fresh.backend == "local"
+
+
+# -- everywhere the configuration applies: batches and the command line ---------------------
+
+
+def test_a_batch_falls_back_image_by_image(photo):
+    items = list(
+        visionkit.analyze_many(
+            [photo, photo, photo], ["colors"], backend="down", fallback=["spare"]
+        )
+    )
+    assert [item.result.backend for item in items if item.result] == ["spare"] * 3
+    assert all(
+        "down failed: BackendUnavailableError" in item.result.fallback_reason for item in items
+    )
+
+
+def test_a_batch_follows_the_configured_fallback(photo):
+    visionkit.configure(fallback=["spare"])
+    items = list(visionkit.analyze_many([photo, photo], ["colors"], backend="down"))
+    assert [item.result.backend for item in items if item.result] == ["spare", "spare"]
+
+
+def test_a_batch_without_a_key_runs_on_the_fallback_and_every_result_says_why(photo):
+    run = visionkit.analyze_many(
+        [photo, photo], ["colors", "metadata"], backend="azure", fallback="local"
+    )
+    items = list(run)
+    assert [item.result.backend for item in items if item.result] == ["local", "local"]
+    assert all(
+        item.result.fallback_reason.startswith("azure is not configured: endpoint not set")
+        and item.result.fallback_reason.endswith("; local answered")
+        for item in items
+    )
+
+
+def test_a_batch_with_a_wrong_key_stops_instead_of_falling_back(photo, monkeypatch):
+    monkeypatch.setattr(Down, "error", AuthenticationError("key rejected", status=401))
+    with pytest.raises(AuthenticationError):
+        list(visionkit.analyze_many([photo, photo], ["colors"], backend="down", fallback="spare"))
+
+
+def test_in_a_batch_an_image_the_fallback_cannot_read_fails_alone(photo, tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a jpeg")
+    items = list(
+        visionkit.analyze_many([broken, photo], ["colors"], backend="down", fallback="local")
+    )
+    assert isinstance(items[0].error, InvalidImageError)
+    assert items[1].result is not None and items[1].result.backend == "local"
+
+
+def test_the_command_line_follows_the_configured_fallback(photo, capsys):
+    from visionkit.cli import main
+
+    (Path.cwd() / "visionkit.toml").write_text('fallback = ["local"]\n', encoding="utf-8")
+    assert main(["analyze", str(photo), "-b", "azure", "--json", "--features", "colors"]) == 0
+    line = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert line["backend"] == "local"
+    assert line["fallback_reason"].startswith("azure is not configured")

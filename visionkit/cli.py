@@ -138,9 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from visionkit.api import get_analyzer
+    from visionkit.api import analyze, get_analyzer
     from visionkit.batch.command import run_batch, wants_batch
-    from visionkit.cache import cached_analyze
+    from visionkit.config import resolve_fallback
     from visionkit.features import parse_features
     from visionkit.render import result_table
 
@@ -148,13 +148,18 @@ def _cmd_analyze(args: argparse.Namespace, out: Console, err: Console) -> int:
         return run_batch(args, out, err)
 
     features = parse_features(args.features) if args.features else None
-    analyzer = get_analyzer(args.backend, **dict(args.option))
-    analyzer.resolve_features(features)  # fail once, before any image, on a bad feature
+    options = dict(args.option)
+    try:  # fail once, before any image, on a bad feature
+        get_analyzer(args.backend, **options).resolve_features(features)
+    except ConfigError:
+        if not resolve_fallback().value:
+            raise  # with a fallback configured, a missing key is the fallback's cue
     failed = 0
     for image in args.images:
         try:
             cache = False if args.no_cache else None
-            result = cached_analyze(analyzer, image, features, cache=cache)
+            # analyze() applies the configured fallback, as it does in every other program.
+            result = analyze(image, features, backend=args.backend, cache=cache, **options)
         except ConfigError:
             raise
         except VisionKitError as exc:

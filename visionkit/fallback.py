@@ -175,16 +175,7 @@ def analyze_with_fallback(
     would (``cache=`` applies to each), so a cached cloud answer is served
     even while the service is down.
     """
-    attempts = plan(primary, fallback, features, options)
-    causes: list[str] = []
-    for index, attempt in enumerate(attempts):
-        try:
-            result = cached_analyze(_analyzer(attempt), image, attempt.features, cache=cache)
-        except VisionKitError as exc:
-            _failed(attempt, exc, causes, last=index == len(attempts) - 1)
-            continue
-        return _answered(result, causes, attempt)
-    raise AssertionError("unreachable: the last attempt returns or raises")
+    return _attempt(image, plan(primary, fallback, features, options), [], cache)
 
 
 async def analyze_with_fallback_async(
@@ -197,8 +188,64 @@ async def analyze_with_fallback_async(
     cache: CacheArg = None,
 ) -> AnalysisResult:
     """The awaitable twin of :func:`analyze_with_fallback`."""
-    attempts = plan(primary, fallback, features, options)
+    return await _attempt_async(image, plan(primary, fallback, features, options), [], cache)
+
+
+def recover(
+    image: ImageInput,
+    features: FeaturesArg,
+    *,
+    backend: str,
+    error: VisionKitError,
+    fallback: Sequence[str],
+    options: dict[str, Any],
+    cache: CacheArg = None,
+) -> AnalysisResult:
+    """The fallbacks' answer for ``image`` after ``backend`` already failed with ``error``.
+
+    For callers that ran the primary themselves (a batch run, a comparison):
+    the same rules as :func:`analyze_with_fallback`, so ``error`` itself is
+    raised when it does not justify a fallback.
+    """
+    attempts = plan(backend, fallback, features, options)
     causes: list[str] = []
+    _failed(attempts[0], error, causes, last=len(attempts) == 1)
+    return _attempt(image, attempts[1:], causes, cache)
+
+
+async def recover_async(
+    image: ImageInput,
+    features: FeaturesArg,
+    *,
+    backend: str,
+    error: VisionKitError,
+    fallback: Sequence[str],
+    options: dict[str, Any],
+    cache: CacheArg = None,
+) -> AnalysisResult:
+    """The awaitable twin of :func:`recover`."""
+    attempts = plan(backend, fallback, features, options)
+    causes: list[str] = []
+    _failed(attempts[0], error, causes, last=len(attempts) == 1)
+    return await _attempt_async(image, attempts[1:], causes, cache)
+
+
+def _attempt(
+    image: ImageInput, attempts: list[Attempt], causes: list[str], cache: CacheArg
+) -> AnalysisResult:
+    for index, attempt in enumerate(attempts):
+        try:
+            result = cached_analyze(_analyzer(attempt), image, attempt.features, cache=cache)
+        except VisionKitError as exc:
+            _failed(attempt, exc, causes, last=index == len(attempts) - 1)
+            continue
+        return _answered(result, causes, attempt)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+async def _attempt_async(
+    image: ImageInput, attempts: list[Attempt], causes: list[str], cache: CacheArg
+) -> AnalysisResult:
     for index, attempt in enumerate(attempts):
         try:
             analyzer = _analyzer(attempt)
@@ -226,4 +273,6 @@ __all__ = [
     "fallback_cause",
     "missing_configuration",
     "plan",
+    "recover",
+    "recover_async",
 ]

@@ -24,19 +24,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from visionkit.backends.base import Analyzer
+from visionkit.cache.defaults import CacheArg
 from visionkit.cache.keys import cache_key, image_digest
 from visionkit.cache.store import ResultCache
 from visionkit.errors import VisionKitError
+from visionkit.fallback import recover, recover_async
 from visionkit.features import Feature
 from visionkit.images import ImageInput
 from visionkit.results import AnalysisResult
@@ -48,6 +51,7 @@ logger = logging.getLogger("visionkit.batch")
 
 Images: TypeAlias = Iterable[ImageInput] | AsyncIterable[ImageInput]
 _Unit: TypeAlias = list[tuple[int, ImageInput]]
+BatchItemOutcome: TypeAlias = AnalysisResult | VisionKitError
 
 
 @dataclass(frozen=True)
@@ -62,11 +66,63 @@ class Plan:
     batch_size: int
     cache: ResultCache | None
     limiter: AdaptiveRateLimiter | None = None
+    fallback: Fallback | None = None
+    answered_instead: str | None = None
+    """Set when the run's own backend could not even be built (no key) and a fallback
+    runs the whole batch: the ``fallback_reason`` every result then carries."""
 
     @property
     def window(self) -> int:
         # In order, a slow head must not idle the workers behind it: keep twice as many queued.
         return self.concurrency * 2 if self.ordered else self.concurrency
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """Where an image goes when the run's backend cannot answer it (``docs/fallback.md``).
+
+    ``chain`` is tried in order for an image whose error justifies it (a service
+    failure after retries), by :func:`visionkit.fallback.recover`; any other
+    error stays the image's. ``options`` are the run's backend's, and ``cache``
+    the run's cache setting, applied to each fallback as ``analyze`` would.
+    """
+
+    backend: str
+    chain: tuple[str, ...]
+    options: Mapping[str, Any]
+    cache: CacheArg = None
+
+    def recover(
+        self, image: ImageInput, features: frozenset[Feature], error: VisionKitError
+    ) -> BatchItemOutcome:
+        try:
+            return recover(
+                image,
+                features,
+                backend=self.backend,
+                error=error,
+                fallback=self.chain,
+                options=dict(self.options),
+                cache=self.cache,
+            )
+        except VisionKitError as exc:
+            return exc
+
+    async def recover_async(
+        self, image: ImageInput, features: frozenset[Feature], error: VisionKitError
+    ) -> BatchItemOutcome:
+        try:
+            return await recover_async(
+                image,
+                features,
+                backend=self.backend,
+                error=error,
+                fallback=self.chain,
+                options=dict(self.options),
+                cache=self.cache,
+            )
+        except VisionKitError as exc:
+            return exc
 
 
 async def run(plan: Plan, images: Images, stats: BatchStats) -> AsyncGenerator[BatchItem]:
@@ -85,6 +141,8 @@ async def run(plan: Plan, images: Images, stats: BatchStats) -> AsyncGenerator[B
         return await loop.run_in_executor(executor, _unit_in_thread, plan, unit)
 
     def finished(items: list[BatchItem]) -> list[BatchItem]:
+        if plan.answered_instead is not None:
+            items = [_instead(item, plan.answered_instead) for item in items]
         for item in items:
             if item.error is not None and isinstance(item.error, FATAL_ERRORS):
                 raise item.error
@@ -155,6 +213,8 @@ async def _one_async(plan: Plan, index: int, image: ImageInput) -> BatchItem:
     try:
         result = await plan.analyzer.analyze_async(image_to_use, plan.features)
     except VisionKitError as exc:
+        if plan.fallback is not None:
+            return _item(image, index, await plan.fallback.recover_async(image, plan.features, exc))
         return BatchItem(image, index, error=exc)
     except Exception as exc:
         return BatchItem(image, index, error=_unexpected(image, exc))
@@ -180,9 +240,27 @@ def _unit_in_thread(plan: Plan, unit: _Unit) -> list[BatchItem]:
                 if key is not None:
                     _store(plan, key, outcome)
                 items[index] = BatchItem(image, index, result=outcome)
+            elif plan.fallback is not None:
+                items[index] = _item(
+                    image, index, plan.fallback.recover(image, plan.features, outcome)
+                )
             else:
                 items[index] = BatchItem(image, index, error=outcome)
     return [items[index] for index, _ in unit]
+
+
+def _instead(item: BatchItem, reason: str) -> BatchItem:
+    if item.result is None or item.result.fallback_reason is not None:
+        return item
+    return dataclasses.replace(
+        item, result=dataclasses.replace(item.result, fallback_reason=reason)
+    )
+
+
+def _item(image: ImageInput, index: int, outcome: BatchItemOutcome) -> BatchItem:
+    if isinstance(outcome, AnalysisResult):
+        return BatchItem(image, index, result=outcome)
+    return BatchItem(image, index, error=outcome)
 
 
 def _analyze_batch(

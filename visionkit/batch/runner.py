@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import logging
 import queue
 import threading
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -32,12 +34,16 @@ from visionkit.analyzers import get_analyzer, new_analyzer
 from visionkit.backends.base import Analyzer, FeaturesArg
 from visionkit.backends.registry import get_backend_class
 from visionkit.cache.defaults import CacheArg, resolve_cache
-from visionkit.config import resolve_backend_name
+from visionkit.config import resolve_backend_name, resolve_fallback
 from visionkit.errors import ConfigError
+from visionkit.fallback import fallback_cause
+from visionkit.fallback import plan as plan_fallback
 
-from .engine import Images, Plan, run
+from .engine import Fallback, Images, Plan, run
 from .items import BatchItem, BatchStats
 from .ratelimit import AdaptiveRateLimiter, RateLimit, RateLimitedTransport, parse_rate
+
+logger = logging.getLogger("visionkit.fallback")
 
 DEFAULT_CLOUD_CONCURRENCY = 16
 """In-flight requests for cloud backends: enough to hide a 200-1000 ms round trip
@@ -95,6 +101,7 @@ def _setup(
     batch_size: int | None,
     async_io_allowed: bool,
     options: dict[str, Any],
+    fallback: Sequence[str] | str | None = None,
 ) -> _Setup:
     if concurrency is not None and concurrency < 1:
         raise ConfigError(f"concurrency must be at least 1, got {concurrency}.")
@@ -113,10 +120,41 @@ def _setup(
                 "rate= applies to analyzers analyze_many builds itself. For your own analyzer, "
                 "give it a visionkit.batch.RateLimitedTransport as its transport."
             )
-    else:
-        analyzer, limiter, owned = open_batch_analyzer(
-            backend, options, concurrency=concurrency, rate=limit
-        )
+    chain = list(resolve_fallback(fallback).value) if analyzer is None else []
+    if analyzer is None:
+        primary = resolve_backend_name(backend).value
+        chain = [name for name in chain if name != primary]
+        try:
+            analyzer, limiter, owned = open_batch_analyzer(
+                primary, options, concurrency=concurrency, rate=limit
+            )
+        except ConfigError as exc:
+            cause = fallback_cause(primary, exc, options) if chain else None
+            attempts = plan_fallback(primary, chain, features, options) if cause else []
+            if cause is None or len(attempts) < 2:
+                raise
+            # No key here: the whole run is the next backend's, and every result says why.
+            substitute = attempts[1]
+            logger.warning("%s; the batch runs on %s", cause, substitute.backend)
+            setup = _setup(
+                features=substitute.features,
+                backend=substitute.backend,
+                analyzer=None,
+                concurrency=concurrency,
+                ordered=ordered,
+                rate=None,
+                cache=cache,
+                batch_size=batch_size,
+                async_io_allowed=async_io_allowed,
+                options={},
+                fallback=chain[chain.index(substitute.backend) + 1 :],
+            )
+            reason = f"{cause}; {substitute.backend} answered"
+            if substitute.left_out:
+                reason += f" without {', '.join(substitute.left_out)}"
+            setup.plan = dataclasses.replace(setup.plan, answered_instead=reason)
+            return setup
+    assert analyzer is not None
     remote = analyzer.is_remote()
     plan = Plan(
         analyzer=analyzer,
@@ -129,6 +167,7 @@ def _setup(
         batch_size=batch_size or analyzer.batch_size,
         cache=resolve_cache(cache, analyzer),
         limiter=limiter,
+        fallback=(Fallback(analyzer.name, tuple(chain), dict(options), cache) if chain else None),
     )
     return _Setup(plan, owned)
 
@@ -308,6 +347,7 @@ def analyze_many(
     cache: CacheArg = None,
     batch_size: int | None = None,
     analyzer: Analyzer | None = None,
+    fallback: Sequence[str] | str | None = None,
     **options: Any,
 ) -> BatchRun:
     """Analyse a stream of images; yield one :class:`BatchItem` per input as each finishes.
@@ -331,7 +371,13 @@ def analyze_many(
             ``False``: no cache; ``True``: the default cache whatever the backend;
             or a :class:`~visionkit.cache.ResultCache`.
         batch_size: Images per model call for backends that stack them (local: 64).
-        analyzer: Use this analyzer instead of building one from ``backend``.
+        analyzer: Use this analyzer instead of building one from ``backend``
+            (then no fallback applies: the caller chose the analyzer).
+        fallback: Backends that answer an image when ``backend`` cannot (a service
+            failure after retries, or no key on this machine), as for
+            :func:`visionkit.analyze`; default: from configuration, else none.
+            Each such result names who answered in ``backend`` and why in
+            ``fallback_reason``.
         **options: Options of the backend, as for :func:`visionkit.analyze`.
     """
     setup = _setup(
@@ -345,6 +391,7 @@ def analyze_many(
         batch_size=batch_size,
         async_io_allowed=False,
         options=options,
+        fallback=fallback,
     )
     return BatchRun(setup, images)
 
@@ -360,6 +407,7 @@ def analyze_many_async(
     cache: CacheArg = None,
     batch_size: int | None = None,
     analyzer: Analyzer | None = None,
+    fallback: Sequence[str] | str | None = None,
     **options: Any,
 ) -> AsyncBatchRun:
     """The async twin of :func:`analyze_many`: ``async for item in analyze_many_async(...)``.
@@ -378,6 +426,7 @@ def analyze_many_async(
         batch_size=batch_size,
         async_io_allowed=True,
         options=options,
+        fallback=fallback,
     )
     return AsyncBatchRun(setup, images)
 
