@@ -101,6 +101,11 @@ class TestRequests:
         assert sent_body(route)["requests"][0]["image"]["source"]["imageUri"].startswith("gs://")
         with pytest.raises(ConfigError, match="size of the image"):
             analyzer.analyze("gs://my-bucket/bicycle.png", [F.OBJECTS])
+        everything = analyzer.analyze("gs://my-bucket/bicycle.png")
+        types = {f["type"] for f in sent_body(route)["requests"][0]["features"]}
+        assert "OBJECT_LOCALIZATION" not in types and len(types) == 7
+        assert everything.objects is None and everything.metadata is None
+        assert everything.tags[0].name == "Bicycle"
 
     def test_an_exif_rotated_jpeg_is_sent_upright_and_measured_upright(self, analyzer, respx_mock):
         img = Image.linear_gradient("L").resize((200, 100)).convert("RGB")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -29,10 +30,16 @@ def test_analyze_many_runs_google_through_its_own_pooled_analyzer(respx_mock):
 
 
 async def test_a_per_image_error_fails_only_that_item(respx_mock):
-    respx_mock.post(ANNOTATE).mock(
-        side_effect=[answer(cloudy("fruit.jpg")), hand_made_response("200-per-image-error")]
-    )
     images = [drawn_image((40, 30)), drawn_image((41, 30))]
+    broken = base64.b64encode(images[1]).decode()
+
+    def reply(request):  # the two requests run concurrently: answer by content, not order
+        content = json.loads(request.content)["requests"][0]["image"]["content"]
+        if content == broken:
+            return hand_made_response("200-per-image-error")
+        return answer(cloudy("fruit.jpg"))
+
+    respx_mock.post(ANNOTATE).mock(side_effect=reply)
     run = analyze_many_async(images, [F.TAGS], backend="google", api_key=KEY, cache=False)
     items = [item async for item in run]
     assert items[0].ok

@@ -24,7 +24,7 @@ from typing import Any, ClassVar, TypeVar
 
 import httpx
 
-from visionkit.backends.base import Analyzer
+from visionkit.backends.base import Analyzer, FeaturesArg
 from visionkit.backends.google import mapping
 from visionkit.backends.google.auth import (
     ApiKeyCredentials,
@@ -140,6 +140,21 @@ class GoogleAnalyzer(Analyzer):
         self._retrier = Retrier(self.options.retry_policy(), clock=clock)
 
     # -- Analyzer ------------------------------------------------------------------------
+
+    def analyze(self, image: ImageInput, features: FeaturesArg = None) -> AnalysisResult:
+        """As for every backend; for a ``gs://`` URI, "everything" leaves out what needs
+        the image's size (objects, metadata), which Google does not return."""
+        return super().analyze(image, self._default_features(image, features))
+
+    async def analyze_async(
+        self, image: ImageInput, features: FeaturesArg = None
+    ) -> AnalysisResult:
+        return await super().analyze_async(image, self._default_features(image, features))
+
+    def _default_features(self, image: ImageInput, features: FeaturesArg) -> FeaturesArg:
+        if features is None and _is_gs(image):
+            return self.supported_features - _NEEDS_SIZE
+        return features
 
     @classmethod
     def capabilities_for(cls, options: GoogleOptions) -> frozenset[Feature]:
@@ -343,7 +358,7 @@ class GoogleAnalyzer(Analyzer):
     def _uri(self, image: ImageInput, features: frozenset[Feature]) -> _Target | None:
         """The target for an image Google fetches itself (``gs://``, or URLs with url_mode=pass)."""
         passed = is_url(image) and self.options.url_mode == "pass"
-        if not (passed or (isinstance(image, str) and image.startswith("gs://"))):
+        if not (passed or _is_gs(image)):
             return None
         uri = str(image)
         needs_size = sorted(f.value for f in features & _NEEDS_SIZE)
@@ -412,6 +427,10 @@ def _credentials(options: GoogleOptions) -> Credentials:
             )
         return oauth_credentials(options.credentials_file, timeout_s=options.timeout_s)
     return oauth_credentials(None, timeout_s=options.timeout_s)
+
+
+def _is_gs(image: object) -> bool:
+    return isinstance(image, str) and image.startswith("gs://")
 
 
 def _image_error(answer: dict[str, Any]) -> dict[str, Any] | None:
