@@ -116,3 +116,13 @@ def test_decode_json_refuses_what_is_not_an_object():
     deep = b"[" * 100_000 + b"]" * 100_000
     with pytest.raises(BackendError, match="not JSON"):
         decode_json(200, deep)
+
+
+def test_raw_answers_are_scrubbed_of_secrets():
+    from visionkit.backends.google.errors import scrubbed
+
+    answer = {"labelAnnotations": [{"description": f"x{KEY}y", "score": 0.5}]}
+    assert scrubbed(answer, [KEY]) == {
+        "labelAnnotations": [{"description": "x**********y", "score": 0.5}]
+    }
+    assert scrubbed(answer, []) is answer

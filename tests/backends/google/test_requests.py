@@ -80,3 +80,11 @@ def test_the_request_is_json_to_images_annotate_without_credentials():
 
 def test_encoded_size_counts_base64():
     assert rq.encoded_size(b"x" * 300) == 400 + 64
+
+
+def test_batches_split_at_16_images_and_at_the_body_limit():
+    assert rq.chunk_sizes([100] * 40) == [16, 16, 8]
+    three_mb = 3 * 2**20
+    assert rq.chunk_sizes([three_mb] * 7) == [3, 3, 1]
+    assert rq.chunk_sizes([rq.MAX_REQUEST_BYTES + 1, 10]) == [1, 1]
+    assert rq.chunk_sizes([]) == []

@@ -3,7 +3,8 @@
 Layout, one job per module: :mod:`.options` (settings), :mod:`.requests`
 (what to send), :mod:`.upload` (the bytes to send and the size Google sees),
 :mod:`.mapping` (an ``AnnotateImageResponse`` to
-:class:`~visionkit.results.AnalysisResult`), :mod:`.errors` (Google's errors to
+:class:`~visionkit.results.AnalysisResult`, with :mod:`.reading`,
+:mod:`.colors` and :mod:`.ocr`), :mod:`.errors` (Google's errors to
 visionkit's), :mod:`.auth` (API key, or tokens from ``google-auth``), and
 :mod:`.analyzer`, which wires them to the shared HTTP layer. See
 ``docs/backends/google.md``.

@@ -15,7 +15,6 @@ per-image error fails that image alone; a failed request fails them all.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,12 +25,7 @@ import httpx
 
 from visionkit.backends.base import Analyzer, FeaturesArg
 from visionkit.backends.google import mapping
-from visionkit.backends.google.auth import (
-    ApiKeyCredentials,
-    Credentials,
-    OAuthCredentials,
-    oauth_credentials,
-)
+from visionkit.backends.google.auth import credentials_for, wrap_credentials
 from visionkit.backends.google.errors import (
     BACKEND,
     SERVICE,
@@ -39,17 +33,18 @@ from visionkit.backends.google.errors import (
     decode_json,
     error_from_response,
     error_from_status,
+    scrubbed,
 )
 from visionkit.backends.google.options import GoogleOptions
 from visionkit.backends.google.requests import (
     CAPABILITIES,
     CROP_HINTS,
     MAX_IMAGES_PER_REQUEST,
-    MAX_REQUEST_BYTES,
     FeatureSettings,
     GoogleRequest,
     ImagePayload,
     annotate_request,
+    chunk_sizes,
     encoded_size,
     feature_types,
 )
@@ -124,7 +119,9 @@ class GoogleAnalyzer(Analyzer):
         **overrides: Any,
     ) -> None:
         super().__init__(options, **overrides)
-        self._credentials = _wrap(credentials, self.options) or _credentials(self.options)
+        self._credentials = wrap_credentials(credentials, self.options) or credentials_for(
+            self.options
+        )
         self._settings = FeatureSettings(
             max_results=self.options.max_results,
             model=self.options.model,
@@ -207,7 +204,9 @@ class GoogleAnalyzer(Analyzer):
                 targets.append((index, self._target(image, features)))
             except VisionKitError as exc:
                 outcomes[index] = exc
-        for chunk in _chunks(targets):
+        start = 0
+        for size in chunk_sizes([encoded_size(t.payload) for _, t in targets]):
+            chunk, start = targets[start : start + size], start + size
             try:
                 answers = self._run(self._annotate_flow([t for _, t in chunk], features))
             except VisionKitError as exc:
@@ -246,15 +245,23 @@ class GoogleAnalyzer(Analyzer):
         pending = list(range(len(targets)))
         if not types:  # metadata alone: measured locally, nothing to pay Google for
             return [self._result({}, targets[i], features) for i in pending]
-        retry = 0
+        clock, policy = self._retrier.clock, self._retrier.policy
+        started, retry = clock.now(), 0
         while True:
             answers = yield from self._annotate([targets[i] for i in pending], types)
+            # Re-sending transient failures is bounded by the same retry count and time
+            # budget as the HTTP retries, so one image never waits longer than configured.
+            delay = policy.backoff(retry, random.random())
+            may_retry = (
+                retry < policy.max_retries
+                and clock.now() - started + delay <= policy.max_retry_time_s
+            )
             again = []
             for i, answer in zip(pending, answers, strict=True):
                 error = _image_error(answer)
                 if error is None:
                     outcomes[i] = self._result(answer, targets[i], features)
-                elif _code(error) in TRANSIENT_IMAGE_CODES and retry < self.options.max_retries:
+                elif _code(error) in TRANSIENT_IMAGE_CODES and may_retry:
                     again.append(i)
                 else:
                     outcomes[i] = error_from_status(
@@ -262,14 +269,16 @@ class GoogleAnalyzer(Analyzer):
                     )
             if not again:
                 return [o for o in outcomes if o is not None]
-            yield Wait(self._retrier.policy.backoff(retry, random.random()))
+            yield Wait(delay)
             retry, pending = retry + 1, again
 
     def _crop_flow(self, target: _Target) -> _Flow[BoundingBox]:
         (answer,) = yield from self._annotate([target], (CROP_HINTS,))
         error = _image_error(answer)
         if error is not None:
-            raise error_from_status(error, source=target.source)
+            raise error_from_status(
+                error, source=target.source, secrets=self._credentials.secrets()
+            )
         size = (target.metadata.width, target.metadata.height) if target.metadata else None
         box = mapping.crop_hint(answer, size)
         if box is None:
@@ -318,7 +327,7 @@ class GoogleAnalyzer(Analyzer):
             features,
             metadata=target.metadata,
             model_version=self.options.model,
-            raw={"annotate": _scrubbed(answer, self._credentials.secrets())},
+            raw={"annotate": scrubbed(answer, self._credentials.secrets())},
         )
 
     # -- drivers -------------------------------------------------------------------------
@@ -392,43 +401,6 @@ class GoogleAnalyzer(Analyzer):
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _wrap(credentials: Any, options: GoogleOptions) -> Credentials | None:
-    if credentials is None:
-        return None
-    if hasattr(credentials, "aheaders") and hasattr(credentials, "secrets"):
-        return credentials  # type: ignore[no-any-return]
-    if hasattr(credentials, "apply") and hasattr(credentials, "refresh"):
-        return OAuthCredentials(credentials, timeout_s=options.timeout_s)
-    raise ConfigError(
-        f"credentials must be google.auth credentials or visionkit's Credentials, not "
-        f"{type(credentials).__name__}.",
-        backend=BACKEND,
-    )
-
-
-def _credentials(options: GoogleOptions) -> Credentials:
-    """The credentials the options name, in the documented order (see :mod:`.options`)."""
-    mode = options.auth
-    if mode == "api_key" or (mode == "auto" and options.api_key):
-        if not options.api_key:
-            raise ConfigError(
-                "google.auth is 'api_key' but no key is set. Set GOOGLE_API_KEY, or "
-                'visionkit.configure(google={"api_key": "..."}); keys are made under APIs & '
-                "Services > Credentials in the Google Cloud console.",
-                backend=BACKEND,
-            )
-        return ApiKeyCredentials(options.api_key)
-    if mode == "credentials_file" or (mode == "auto" and options.credentials_file):
-        if options.credentials_file is None:
-            raise ConfigError(
-                "google.auth is 'credentials_file' but no file is set. Set "
-                "GOOGLE_APPLICATION_CREDENTIALS to a service-account JSON key file.",
-                backend=BACKEND,
-            )
-        return oauth_credentials(options.credentials_file, timeout_s=options.timeout_s)
-    return oauth_credentials(None, timeout_s=options.timeout_s)
-
-
 def _is_gs(image: object) -> bool:
     return isinstance(image, str) and image.startswith("gs://")
 
@@ -449,37 +421,6 @@ def _raise_error(outcome: Outcome) -> AnalysisResult:
     if isinstance(outcome, VisionKitError):
         raise outcome
     return outcome
-
-
-def _scrubbed(answer: dict[str, Any], secrets: Sequence[str]) -> Any:
-    """``answer`` with any secret value replaced, should the service ever echo one."""
-    if not any(secrets):
-        return answer
-    try:
-        text = json.dumps(answer)
-    except (TypeError, ValueError, RecursionError):
-        return None
-    for secret in secrets:
-        if secret:
-            text = text.replace(json.dumps(secret)[1:-1], "**********")
-    return json.loads(text)
-
-
-def _chunks(targets: list[tuple[int, _Target]]) -> list[list[tuple[int, _Target]]]:
-    """Requests of at most 16 images and about 10 MB of JSON each."""
-    chunks: list[list[tuple[int, _Target]]] = []
-    current: list[tuple[int, _Target]] = []
-    size = 0
-    for item in targets:
-        cost = encoded_size(item[1].payload)
-        if current and (len(current) == MAX_IMAGES_PER_REQUEST or size + cost > MAX_REQUEST_BYTES):
-            chunks.append(current)
-            current, size = [], 0
-        current.append(item)
-        size += cost
-    if current:
-        chunks.append(current)
-    return chunks
 
 
 __all__ = ["GoogleAnalyzer"]

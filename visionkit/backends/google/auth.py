@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
+from visionkit.backends.google.options import GoogleOptions
 from visionkit.errors import AuthenticationError, BackendUnavailableError, ConfigError
 from visionkit.options import Secret
 
@@ -255,6 +256,44 @@ def oauth_credentials(path: Path | None, *, timeout_s: float = 30.0) -> OAuthCre
     return OAuthCredentials(credentials, timeout_s=timeout_s)
 
 
+def wrap_credentials(credentials: Any, options: GoogleOptions) -> Credentials | None:
+    """Credentials handed to the analyzer: visionkit's own, or any ``google.auth`` ones."""
+    if credentials is None:
+        return None
+    if hasattr(credentials, "aheaders") and hasattr(credentials, "secrets"):
+        return credentials  # type: ignore[no-any-return]
+    if hasattr(credentials, "apply") and hasattr(credentials, "refresh"):
+        return OAuthCredentials(credentials, timeout_s=options.timeout_s)
+    raise ConfigError(
+        f"credentials must be google.auth credentials or visionkit's Credentials, not "
+        f"{type(credentials).__name__}.",
+        backend=_BACKEND,
+    )
+
+
+def credentials_for(options: GoogleOptions) -> Credentials:
+    """The credentials the options name, in the documented order (see :mod:`.options`)."""
+    mode = options.auth
+    if mode == "api_key" or (mode == "auto" and options.api_key):
+        if not options.api_key:
+            raise ConfigError(
+                "google.auth is 'api_key' but no key is set. Set GOOGLE_API_KEY, or "
+                'visionkit.configure(google={"api_key": "..."}); keys are made under APIs & '
+                "Services > Credentials in the Google Cloud console.",
+                backend=_BACKEND,
+            )
+        return ApiKeyCredentials(options.api_key)
+    if mode == "credentials_file" or (mode == "auto" and options.credentials_file):
+        if options.credentials_file is None:
+            raise ConfigError(
+                "google.auth is 'credentials_file' but no file is set. Set "
+                "GOOGLE_APPLICATION_CREDENTIALS to a service-account JSON key file.",
+                backend=_BACKEND,
+            )
+        return oauth_credentials(options.credentials_file, timeout_s=options.timeout_s)
+    return oauth_credentials(None, timeout_s=options.timeout_s)
+
+
 __all__ = [
     "API_KEY_HEADER",
     "INSTALL_HINT",
@@ -262,6 +301,8 @@ __all__ = [
     "ApiKeyCredentials",
     "Credentials",
     "OAuthCredentials",
+    "credentials_for",
     "http_auth_request",
     "oauth_credentials",
+    "wrap_credentials",
 ]

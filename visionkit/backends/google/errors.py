@@ -268,6 +268,20 @@ def _scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def scrubbed(answer: Any, secrets: Iterable[str]) -> Any:
+    """``answer`` with any secret value replaced, should the service ever echo one."""
+    secrets = [s for s in secrets if s]
+    if not secrets:
+        return answer
+    try:
+        text = json.dumps(answer)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    for secret in secrets:
+        text = text.replace(json.dumps(secret)[1:-1], "**********")
+    return json.loads(text)
+
+
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -286,4 +300,5 @@ __all__ = [
     "decode_json",
     "error_from_response",
     "error_from_status",
+    "scrubbed",
 ]

@@ -19,49 +19,45 @@ demand (``tests/backends/google/fixtures/README.md`` names each source):
 
 Keys are read in REST camelCase, and also in the snake_case of proto-plus
 dicts (``bounding_poly``), which is what code using Google's client library
-has at hand.
+has at hand. The reading helpers are in :mod:`.reading`, colours in
+:mod:`.colors` and text in :mod:`.ocr`; this module holds the rest and puts
+one result together.
 """
 
 from __future__ import annotations
 
-import logging
-import math
-import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-import numpy as np
-
-from visionkit.backends.local.colors import (
-    ACCENT_MIN_CHROMA,
-    BW_CHROMA,
-    BW_MAX_COLOURFUL_SHARE,
-    DOMINANT_SHARE,
-    name_pixels,
-    srgb_to_lab,
+from visionkit.backends.google.colors import colors
+from visionkit.backends.google.ocr import text_lines as text
+from visionkit.backends.google.reading import (
+    Size,
+    clamp_polygon,
+    dropped,
+    get,
+    list_of,
+    logger,
+    normalized_box,
+    pixel_box,
+    text_of,
+    unit,
+    vertices,
 )
 from visionkit.features import Feature
 from visionkit.results import (
-    COLOR_NAMES,
     AdultScores,
     AnalysisResult,
     BoundingBox,
     Brand,
-    ColorScheme,
     DetectedObject,
     Face,
     ImageMetadata,
     Landmark,
-    Point,
     Tag,
-    TextLine,
-    Word,
 )
 
 BACKEND = "google"
-logger = logging.getLogger("visionkit.backends.google")
-
-Size = tuple[int, int]
 
 LIKELIHOOD_SCORES: Mapping[str, float | None] = {
     "UNKNOWN": None,
@@ -77,92 +73,6 @@ _LIKELIHOOD_NAMES = tuple(LIKELIHOOD_SCORES)  # proto enum order: 0 = UNKNOWN ..
 FLAG_THRESHOLD: float = 0.7
 """A SafeSearch verdict is True at LIKELY or above."""
 
-_LINE_ENDS = frozenset({"LINE_BREAK", "EOL_SURE_SPACE", "HYPHEN"})
-_SPACES = frozenset({"SPACE", "SURE_SPACE"})
-_TOLERANCE = 1e-6
-
-
-# -- reading untrusted JSON ------------------------------------------------------------
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
-
-
-def get(node: Any, key: str) -> Any:
-    """``node[key]`` in camelCase or snake_case; ``None`` when absent or not an object."""
-    if not isinstance(node, Mapping):
-        return None
-    value = node.get(key)
-    return node.get(_snake(key)) if value is None else value
-
-
-def _list(node: Any, key: str) -> list[Any]:
-    value = get(node, key)
-    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
-
-
-def _number(value: Any, default: float | None = None) -> float | None:
-    """A finite number, or ``default`` when absent; ``None`` when present but unusable."""
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
-def _text(value: Any) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
-
-
-def unit(value: Any) -> float | None:
-    """A score in [0, 1] (float noise clamped), or ``None`` when missing or out of range."""
-    number = _number(value)
-    if number is None or not -_TOLERANCE <= number <= 1 + _TOLERANCE:
-        return None
-    return min(max(number, 0.0), 1.0)
-
-
-def vertices(poly: Any, key: str = "vertices") -> tuple[Point, ...] | None:
-    """The polygon's points with omitted coordinates as 0; ``None`` if any is unusable."""
-    points = []
-    for vertex in _list(poly, key):
-        x, y = _number(get(vertex, "x"), 0.0), _number(get(vertex, "y"), 0.0)
-        if x is None or y is None:
-            return None
-        points.append((x, y))
-    return tuple(points) if points else None
-
-
-def clamp_polygon(points: tuple[Point, ...], size: Size | None) -> tuple[Point, ...]:
-    if size is None:
-        return points
-    width, height = size
-    return tuple((min(max(x, 0.0), width), min(max(y, 0.0), height)) for x, y in points)
-
-
-def pixel_box(poly: Any, size: Size | None) -> BoundingBox | None:
-    """The box around a pixel polygon, clipped into the image when its size is known."""
-    points = vertices(poly)
-    if points is None:
-        return None
-    box = BoundingBox.from_polygon(points)
-    return box.clip(*size) if size is not None else box
-
-
-def normalized_box(poly: Any, size: Size) -> BoundingBox | None:
-    """The pixel box of a normalised (0-1) polygon on an image of ``size``."""
-    points = vertices(poly, "normalizedVertices")
-    if points is None:
-        return None
-    width, height = size
-    scaled = [(min(max(x, 0.0), 1.0) * width, min(max(y, 0.0), 1.0) * height) for x, y in points]
-    return BoundingBox.from_polygon(tuple(scaled)).clip(width, height)
-
-
-def _dropped(feature: str, item: Any) -> None:
-    logger.warning("Ignoring a %s entry Google sent in an unusable shape: %.200r", feature, item)
-
 
 # -- per feature -----------------------------------------------------------------------
 
@@ -170,12 +80,12 @@ def _dropped(feature: str, item: Any) -> None:
 def tags(response: Mapping[str, Any]) -> tuple[Tag, ...]:
     """``labelAnnotations``: name = ``description``, confidence = ``score`` (else topicality)."""
     found = []
-    for label in _list(response, "labelAnnotations"):
-        name = _text(get(label, "description"))
+    for label in list_of(response, "labelAnnotations"):
+        name = text_of(get(label, "description"))
         score = unit(get(label, "score"))
         score = unit(get(label, "topicality")) if score is None else score
         if name is None or score is None:
-            _dropped("label", label)
+            dropped("label", label)
             continue
         found.append(Tag(name, score))
     return tuple(found)
@@ -184,12 +94,12 @@ def tags(response: Mapping[str, Any]) -> tuple[Tag, ...]:
 def objects(response: Mapping[str, Any], size: Size) -> tuple[DetectedObject, ...]:
     """``localizedObjectAnnotations``: one object each, normalised vertices -> pixels."""
     found = []
-    for item in _list(response, "localizedObjectAnnotations"):
-        name = _text(get(item, "name"))
+    for item in list_of(response, "localizedObjectAnnotations"):
+        name = text_of(get(item, "name"))
         score = unit(get(item, "score"))
         box = normalized_box(get(item, "boundingPoly"), size)
         if name is None or score is None or box is None:
-            _dropped("object", item)
+            dropped("object", item)
             continue
         found.append(DetectedObject(name, score, box))
     return tuple(found)
@@ -198,12 +108,12 @@ def objects(response: Mapping[str, Any], size: Size) -> tuple[DetectedObject, ..
 def faces(response: Mapping[str, Any], size: Size | None) -> tuple[Face, ...]:
     """``faceAnnotations``: the tight ``fdBoundingPoly`` (``boundingPoly`` if it is missing)."""
     found = []
-    for item in _list(response, "faceAnnotations"):
+    for item in list_of(response, "faceAnnotations"):
         box = pixel_box(get(item, "fdBoundingPoly"), size) or pixel_box(
             get(item, "boundingPoly"), size
         )
         if box is None:
-            _dropped("face", item)
+            dropped("face", item)
             continue
         found.append(Face(box, confidence=unit(get(item, "detectionConfidence"))))
     return tuple(found)
@@ -212,11 +122,11 @@ def faces(response: Mapping[str, Any], size: Size | None) -> tuple[Face, ...]:
 def _entities(
     response: Mapping[str, Any], key: str, size: Size | None
 ) -> Iterator[tuple[str, float, BoundingBox | None]]:
-    for item in _list(response, key):
-        name = _text(get(item, "description"))
+    for item in list_of(response, key):
+        name = text_of(get(item, "description"))
         score = unit(get(item, "score"))
         if name is None or score is None:
-            _dropped(key, item)
+            dropped(key, item)
             continue
         yield name, score, pixel_box(get(item, "boundingPoly"), size)
 
@@ -266,153 +176,6 @@ def adult(response: Mapping[str, Any]) -> AdultScores | None:
     )
 
 
-def _channel(color: Any, key: str) -> float | None:
-    value = _number(get(color, key), 0.0)
-    return None if value is None else min(max(value, 0.0), 255.0)
-
-
-def colors(response: Mapping[str, Any]) -> ColorScheme:
-    """``imagePropertiesAnnotation.dominantColors`` as visionkit's colour summary.
-
-    Channels are 0-255 (whatever the ``google.type.Color`` doc says); each
-    colour is named with the local backend's table (nearest reference in
-    CIELAB, greys by lightness). Dominant colours are the names holding at
-    least ``DOMINANT_SHARE`` of the summed ``score``, most first; the accent is
-    the colour with the highest ``score x chroma`` among clearly coloured ones
-    (else the top colour); black-and-white means at most
-    ``BW_MAX_COLOURFUL_SHARE`` of the colours' ``pixelFraction`` is coloured.
-    Google has no foreground/background split: both are ``None``.
-    """
-    rgb, scores, fractions = [], [], []
-    props = get(response, "imagePropertiesAnnotation")
-    for entry in _list(get(props, "dominantColors"), "colors"):
-        channels = [_channel(get(entry, "color"), k) for k in ("red", "green", "blue")]
-        score = unit(get(entry, "score"))
-        fraction = unit(get(entry, "pixelFraction"))
-        if any(c is None for c in channels) or score is None:
-            _dropped("colour", entry)
-            continue
-        rgb.append([round(c or 0.0) for c in channels])
-        scores.append(score)
-        fractions.append(fraction or 0.0)
-    if not rgb:
-        return ColorScheme(None, None, (), None, False)
-    pixels = np.array(rgb, dtype=np.uint8)
-    lab = srgb_to_lab(pixels)
-    names = [COLOR_NAMES[int(i)] for i in name_pixels(lab)]
-    chroma = np.hypot(lab[:, 1], lab[:, 2])
-    weight = np.array(scores)
-
-    per_name: dict[str, float] = {}
-    for name, score in zip(names, scores, strict=True):
-        per_name[name] = per_name.get(name, 0.0) + score
-    total = sum(per_name.values()) or 1.0
-    ranked = sorted(per_name, key=lambda n: -per_name[n])
-    dominant = tuple(n for n in ranked if per_name[n] / total >= DOMINANT_SHARE) or tuple(
-        ranked[:1]
-    )
-
-    vivid = chroma >= ACCENT_MIN_CHROMA
-    pick = (
-        int(np.argmax(np.where(vivid, weight * chroma, -1.0)))
-        if vivid.any()
-        else int(np.argmax(weight))
-    )
-    accent = "#{:02X}{:02X}{:02X}".format(*(int(v) for v in pixels[pick]))
-
-    shares = np.array(fractions)
-    covered = float(shares.sum())
-    colourful = float(shares[chroma >= BW_CHROMA].sum())
-    is_bw = covered > 0 and colourful / covered <= BW_MAX_COLOURFUL_SHARE
-    return ColorScheme(None, None, dominant, accent, is_bw)
-
-
-# -- text ------------------------------------------------------------------------------
-
-
-def _box_polygon(points: Iterable[Point]) -> tuple[Point, ...]:
-    box = BoundingBox.from_polygon(tuple(points))
-    x1, y1, x2, y2 = (float(v) for v in box.xyxy)
-    return ((x1, y1), (x2, y1), (x2, y2), (x1, y2))
-
-
-def _line(words: list[Word], texts: list[str]) -> TextLine:
-    points = [p for w in words for p in w.polygon]
-    return TextLine("".join(texts).strip(), _box_polygon(points), words=tuple(words))
-
-
-def _document_lines(full: Any, size: Size | None) -> tuple[TextLine, ...]:
-    """Lines rebuilt from ``fullTextAnnotation`` words and their ``detectedBreak``s."""
-    lines: list[TextLine] = []
-    for page in _list(full, "pages"):
-        for block in _list(page, "blocks"):
-            for paragraph in _list(block, "paragraphs"):
-                words: list[Word] = []
-                texts: list[str] = []
-                for word in _list(paragraph, "words"):
-                    symbols = _list(word, "symbols")
-                    pieces = (get(symbol, "text") for symbol in symbols)
-                    word_text = "".join(p for p in pieces if isinstance(p, str))
-                    points = vertices(get(word, "boundingBox"))
-                    if not word_text or points is None:
-                        _dropped("word", word)
-                        continue
-                    kind = get(get(get(symbols[-1], "property"), "detectedBreak"), "type")
-                    confidence = unit(get(word, "confidence"))
-                    words.append(Word(word_text, clamp_polygon(points, size), confidence))
-                    texts.append(word_text + (" " if kind in _SPACES else ""))
-                    if kind in _LINE_ENDS:
-                        lines.append(_line(words, texts))
-                        words, texts = [], []
-                if words:
-                    lines.append(_line(words, texts))
-    return tuple(line for line in lines if line.text)
-
-
-def _annotation_lines(response: Mapping[str, Any], size: Size | None) -> tuple[TextLine, ...]:
-    """Lines from ``textAnnotations``: ``[0]``'s text split on newlines, words in order."""
-    annotations = _list(response, "textAnnotations")
-    if not annotations:
-        return ()
-    whole = get(annotations[0], "description")
-    whole_poly = vertices(get(annotations[0], "boundingPoly")) or ((0.0, 0.0),)
-    words = []
-    for item in annotations[1:]:
-        word_text = _text(get(item, "description"))
-        points = vertices(get(item, "boundingPoly"))
-        if word_text is None or points is None:
-            _dropped("word", item)
-            continue
-        words.append(Word(word_text, clamp_polygon(points, size)))
-    lines = []
-    queue = iter(words)
-    pending = next(queue, None)
-    for raw_line in (whole if isinstance(whole, str) else "").split("\n"):
-        line_text = raw_line.strip()
-        if not line_text:
-            continue
-        need, taken = len(line_text.replace(" ", "")), []
-        while pending is not None and need > 0:
-            taken.append(pending)
-            need -= len(pending.text)
-            pending = next(queue, None)
-        corners = [p for w in taken for p in w.polygon] or list(clamp_polygon(whole_poly, size))
-        lines.append(TextLine(line_text, _box_polygon(corners), words=tuple(taken)))
-    return tuple(lines)
-
-
-def text(response: Mapping[str, Any], size: Size | None) -> tuple[TextLine, ...]:
-    """Lines with word polygons: from ``fullTextAnnotation`` when present, else
-    ``textAnnotations``. Google gives no line confidence (``None``); document
-    text gives word confidences. The detected language has no field (raw keeps it)."""
-    full = get(response, "fullTextAnnotation")
-    if full is not None:
-        lines = _document_lines(full, size)
-        if lines:
-            return lines
-    return _annotation_lines(response, size)
-
-
 # -- whole results ---------------------------------------------------------------------
 
 
@@ -452,7 +215,7 @@ def analysis_result(
 
 def crop_hint(response: Mapping[str, Any], size: Size | None) -> BoundingBox | None:
     """The first (most confident) ``cropHintsAnnotation.cropHints`` box, in pixels."""
-    hints = _list(get(response, "cropHintsAnnotation"), "cropHints")
+    hints = list_of(get(response, "cropHintsAnnotation"), "cropHints")
     return pixel_box(get(hints[0], "boundingPoly"), size) if hints else None
 
 

@@ -153,6 +153,26 @@ def encoded_size(image: ImagePayload) -> int:
     return 4 * ((len(image) + 2) // 3) + 64
 
 
+def chunk_sizes(costs: Sequence[int]) -> list[int]:
+    """How many consecutive images go in each request, given each one's encoded size.
+
+    At most :data:`MAX_IMAGES_PER_REQUEST` per request and, when it can be
+    helped, at most :data:`MAX_REQUEST_BYTES` of body (one image over it
+    still goes alone, and Google judges it).
+    """
+    sizes: list[int] = []
+    count = total = 0
+    for cost in costs:
+        if count and (count == MAX_IMAGES_PER_REQUEST or total + cost > MAX_REQUEST_BYTES):
+            sizes.append(count)
+            count = total = 0
+        count += 1
+        total += cost
+    if count:
+        sizes.append(count)
+    return sizes
+
+
 __all__ = [
     "ANNOTATE_PATH",
     "CAPABILITIES",
@@ -166,6 +186,7 @@ __all__ = [
     "ImagePayload",
     "annotate_body",
     "annotate_request",
+    "chunk_sizes",
     "encoded_size",
     "feature_types",
     "features_json",
