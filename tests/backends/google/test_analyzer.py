@@ -343,3 +343,13 @@ class TestConfiguration:
         box = analyzer.area_of_interest(drawn_image((800, 1000)))
         assert box == BoundingBox(0, 0, 749, 939)
         assert sent_body(route)["requests"][0]["features"] == [{"type": "CROP_HINTS"}]
+
+
+def test_visionkit_analyze_with_backend_google(respx_mock, monkeypatch):
+    import visionkit
+
+    monkeypatch.setenv("GOOGLE_API_KEY", KEY)
+    respx_mock.post(ANNOTATE).mock(return_value=answer(cloudy("collie.jpg")))
+    result = visionkit.analyze(drawn_image((120, 160)), backend="google", features=["tags"])
+    assert result.backend == "google"
+    assert result.top_tag.name == cloudy("collie.jpg")["labelAnnotations"][0]["description"]
