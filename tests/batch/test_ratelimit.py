@@ -191,3 +191,9 @@ def test_transport_serves_sync_clients_too():
         client.get("https://svc.test/a")
         client.get("https://svc.test/b")
     assert clock.sleeps == pytest.approx([0.5])
+
+
+def test_the_google_preset_is_cloud_visions_default_quota():
+    from visionkit.batch.ratelimit import parse_rate
+
+    assert parse_rate("google").per_second == 1800 / 60

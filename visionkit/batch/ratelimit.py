@@ -81,16 +81,20 @@ PRESETS: dict[str, RateLimit] = {
     "free": RateLimit(20, 60.0),
     "s1": RateLimit(10, 1.0),
     "standard": RateLimit(10, 1.0),
+    "google": RateLimit(1800, 60.0),
 }
-"""Azure Computer Vision's published tier quotas: free (F0) 20 calls a minute,
-standard (S1) 10 calls a second."""
+"""Published default quotas. Azure Computer Vision's tiers: free (F0) 20 calls a
+minute, standard (S1) 10 calls a second. Google Cloud Vision: 1,800 requests a
+minute per project (its quotas page). AWS Rekognition has no preset: its
+transactions-per-second quotas differ by region, operation and account (see
+the Service Quotas console), so give ``rate=`` your own number."""
 
 
 def parse_rate(text: str | float | RateLimit) -> RateLimit:
     """Read a rate as typed on a command line: ``10/s``, ``20/min``, ``1.5``, ``free``, ``S1``.
 
-    A bare number means calls per second. Preset names are Azure's tiers
-    (:data:`PRESETS`).
+    A bare number means calls per second. Preset names are the services'
+    published default quotas (:data:`PRESETS`).
     """
     if isinstance(text, RateLimit):
         return text
@@ -106,7 +110,7 @@ def parse_rate(text: str | float | RateLimit) -> RateLimit:
     if match is None or (unit is not None and unit not in _UNITS):
         raise ConfigError(
             f"Cannot read the rate {text!r}. Write calls per unit (10/s, 20/min, 500/hour), "
-            f"a number of calls per second, or an Azure tier: {', '.join(sorted(PRESETS))}."
+            f"a number of calls per second, or a preset: {', '.join(sorted(PRESETS))}."
         )
     return RateLimit(float(match.group(1)), _UNITS[unit] if unit else 1.0)
 
