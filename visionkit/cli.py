@@ -57,7 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE", help="write JSON lines here as images finish")
     p.add_argument("--resume", action="store_true", help="skip images already done in --out")
     p.add_argument("--concurrency", type=int, help="requests (cloud) or batches (local) at once")
-    p.add_argument("--rate", help="cloud call limit: 10/s, 20/min, or a preset: free (F0), standard (S1), google")
+    p.add_argument(
+        "--rate",
+        help="cloud call limit: 10/s, 20/min, or a preset: free (F0), standard (S1), google",
+    )
     p.add_argument("--no-cache", action="store_true", help="neither read nor fill the cache")
 
     p = sub.add_parser("cache", help="show or clear the cache of cloud results")

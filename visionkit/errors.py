@@ -71,18 +71,26 @@ class InvalidImageError(VisionKitError):
 class UnsupportedFeatureError(VisionKitError):
     """A backend was asked for a feature it does not offer."""
 
-    def __init__(self, feature: str, backend: str, supported_by: Iterable[str]) -> None:
+    def __init__(
+        self, feature: str, backend: str, supported_by: Iterable[str], *, fix: str = ""
+    ) -> None:
         others = sorted(supported_by)
         hint = (
             f"Backends that can: {', '.join(others)}."
             if others
             else "No installed backend offers it."
         )
-        super().__init__(
-            f"The {backend!r} backend does not support the {feature!r} feature. {hint} "
-            f"Leave it out of `features`, or choose another backend.",
-            backend=backend,
-        )
+        if fix:  # an opt-in option would turn it on
+            message = (
+                f"The {backend!r} backend does not offer the {feature!r} feature with its "
+                f"current options. {fix} {hint}"
+            )
+        else:
+            message = (
+                f"The {backend!r} backend does not support the {feature!r} feature. {hint} "
+                "Leave it out of `features`, or choose another backend."
+            )
+        super().__init__(message, backend=backend)
         self.feature = feature
         self.supported_by = tuple(others)
 

@@ -139,9 +139,17 @@ class Analyzer(ABC):
         missing = sorted(parsed - supported, key=lambda f: f.value)
         if missing:
             raise UnsupportedFeatureError(
-                missing[0].value, self.label, backends_supporting(missing[0])
+                missing[0].value,
+                self.label,
+                backends_supporting(missing[0]),
+                fix=self.how_to_enable(missing[0]),
             )
         return parsed
+
+    def how_to_enable(self, feature: Feature) -> str:
+        """What to change when ``feature`` is off only because of this instance's options
+        (an opt-in setting); empty when no option would turn it on."""
+        return ""
 
     @property
     def label(self) -> str:

@@ -18,18 +18,25 @@ from typing import TYPE_CHECKING, ClassVar
 from PIL import Image
 
 from visionkit.backends.base import Analyzer
+from visionkit.backends.local import regions
 from visionkit.backends.local.classifier import fit_to_square
 from visionkit.backends.local.colors import analyze_colors
 from visionkit.backends.local.image_type import classify_image_type
-from visionkit.backends.local.taxonomy import derived_confidences
+from visionkit.backends.local.taxonomy import DERIVED_TAGS, derived_confidences
 from visionkit.errors import ConfigError, VisionKitError
 from visionkit.features import Feature
 from visionkit.images import ImageInput, LoadedImage, load_image
 from visionkit.options import option
-from visionkit.results import AnalysisResult, Tag
+from visionkit.results import AnalysisResult, DetectedObject, Tag
 
 if TYPE_CHECKING:
     from visionkit.backends.local.classifier import ImageClassifier
+
+
+REGION_THRESHOLD = 0.998
+"""Default for ``local.region_threshold``, chosen on the development photos
+(``docs/benchmarks/real-photos.md``): the lowest at which at most 5% of photos
+showing none of the classes get a box."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,24 @@ class LocalOptions:
         ),
     )
 
+    regions: bool = option(
+        False,
+        help=(
+            "Search windows of the photo for the model's classes and report them as objects "
+            "with boxes (the 'objects' feature); costs about one model call per window."
+        ),
+    )
+    region_threshold: float = option(
+        REGION_THRESHOLD,
+        help="A window is a find when its top calibrated probability is at least this.",
+    )
+
     def __post_init__(self) -> None:
+        if not 0.0 < self.region_threshold <= 1.0:
+            raise ConfigError(
+                "local.region_threshold must be above 0 and at most 1, "
+                f"got {self.region_threshold}."
+            )
         if self.top_k < 1:
             raise ConfigError(f"local.top_k must be at least 1, got {self.top_k}.")
         if not 0.0 <= self.min_confidence <= 1.0:
@@ -80,7 +104,7 @@ class LocalAnalyzer(Analyzer):
 
     name: ClassVar[str] = "local"
     capabilities: ClassVar[frozenset[Feature]] = frozenset(
-        {Feature.TAGS, Feature.COLORS, Feature.IMAGE_TYPE, Feature.METADATA}
+        {Feature.TAGS, Feature.OBJECTS, Feature.COLORS, Feature.IMAGE_TYPE, Feature.METADATA}
     )
     Options = LocalOptions
     options: LocalOptions
@@ -100,6 +124,19 @@ class LocalAnalyzer(Analyzer):
 
                 self._classifier = ImageClassifier.load(self.options.model)
             return self._classifier
+
+    @classmethod
+    def capabilities_for(cls, options: LocalOptions) -> frozenset[Feature]:
+        """Objects only with ``regions=True``: the region search is opt-in."""
+        return cls.capabilities if options.regions else cls.capabilities - {Feature.OBJECTS}
+
+    def how_to_enable(self, feature: Feature) -> str:
+        if feature is Feature.OBJECTS and not self.options.regions:
+            return (
+                "Turn on the region search with regions=True (or local.regions = true in "
+                "the configuration); it costs about one model call per window."
+            )
+        return ""
 
     def _analyze(self, image: ImageInput, features: frozenset[Feature]) -> AnalysisResult:
         loaded = load_image(image)
@@ -158,7 +195,21 @@ class LocalAnalyzer(Analyzer):
         )
         if Feature.TAGS in features:
             result = self._with_tags(result, self.classifier.predict([loaded.pixels])[0])
+        if Feature.OBJECTS in features:
+            result = replace(result, objects=self._objects(loaded.pixels))
         return result
+
+    def _objects(self, pixels: Image.Image) -> tuple[DetectedObject, ...]:
+        """The model's classes found in windows of the photo (:mod:`.regions`), best first."""
+        classifier = self.classifier
+        found = regions.windows(pixels.width, pixels.height)
+        probabilities = classifier.predict_arrays(
+            regions.crops(pixels, found, classifier.image_size)
+        )
+        parents = dict(DERIVED_TAGS) if self.options.derived_tags else None
+        return regions.finds(
+            probabilities, found, classifier.class_names, self.options.region_threshold, parents
+        )
 
     def _with_tags(self, result: AnalysisResult, predicted: Iterable[float]) -> AnalysisResult:
         """``result`` plus the tags (and their raw probabilities) of one row of model output."""
