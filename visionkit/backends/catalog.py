@@ -29,6 +29,7 @@ ENTRY_POINT_GROUP = "visionkit.backends"
 BUILTIN_BACKENDS: dict[str, str] = {
     "local": "visionkit.backends.local:LocalAnalyzer",
     "azure": "visionkit.backends.azure:AzureAnalyzer",
+    "aws": "visionkit.backends.aws:AwsAnalyzer",
     "fake": "visionkit.testing.fake:FakeAnalyzer",
 }
 
