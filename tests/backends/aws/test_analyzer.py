@@ -5,11 +5,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from visionkit.backends.aws import AwsAnalyzer
-from visionkit.features import Feature
 from visionkit.testing import assert_valid_result
 
 from .conftest import URL, ok, target, wire_body

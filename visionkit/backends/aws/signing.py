@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
+import os
 from collections.abc import Generator
 from dataclasses import dataclass
 from types import ModuleType
@@ -83,7 +85,10 @@ def resolve_identity(options: AwsOptions) -> AwsIdentity:
     credentials_mod = botocore_module("credentials")
     try:
         session = session_mod.Session(profile=options.profile)
-        region = options.region or session.get_config_variable("region")
+        # botocore reads AWS_DEFAULT_REGION and the profile; AWS_REGION is the newer name.
+        region = (
+            options.region or os.environ.get("AWS_REGION") or session.get_config_variable("region")
+        )
         if options.access_key_id and options.secret_access_key:
             credentials: Any = credentials_mod.Credentials(
                 options.access_key_id.reveal(),
@@ -124,6 +129,23 @@ def resolve_identity(options: AwsOptions) -> AwsIdentity:
     return AwsIdentity(credentials=credentials, region=str(region))
 
 
+class _NoCanonicalRequest(logging.Filter):
+    """Drops botocore.auth's DEBUG dump of what it signs: the canonical request it logs
+    quotes the signed ``X-Amz-Security-Token`` header, i.e. the session token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+_FILTER = _NoCanonicalRequest()
+
+
+def _silence_signing_dump() -> None:
+    logger = logging.getLogger("botocore.auth")
+    if _FILTER not in logger.filters:
+        logger.addFilter(_FILTER)
+
+
 class SigV4Signer(httpx.Auth):
     """Signs each request with botocore's SigV4 for ``rekognition`` in one region.
 
@@ -138,6 +160,7 @@ class SigV4Signer(httpx.Auth):
         self._service = service
         self._auth_mod = botocore_module("auth")
         self._request_mod = botocore_module("awsrequest")
+        _silence_signing_dump()
 
     @property
     def region(self) -> str:
