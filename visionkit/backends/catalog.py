@@ -30,6 +30,7 @@ BUILTIN_BACKENDS: dict[str, str] = {
     "local": "visionkit.backends.local:LocalAnalyzer",
     "azure": "visionkit.backends.azure:AzureAnalyzer",
     "google": "visionkit.backends.google:GoogleAnalyzer",
+    "aws": "visionkit.backends.aws:AwsAnalyzer",
     "fake": "visionkit.testing.fake:FakeAnalyzer",
 }
 

@@ -111,6 +111,14 @@ class RetryPolicy:
     backoff_base_s: float = 0.5
     backoff_max_s: float = 8.0
     retry_statuses: frozenset[int] = RETRYABLE_STATUSES
+    retry_when: Callable[[httpx.Response], bool] | None = None
+    """A vendor's own rule, replacing ``retry_statuses``, for services whose status alone
+    does not tell (AWS throttles with HTTP 400 and an error code in the body)."""
+
+    def retryable(self, response: httpx.Response) -> bool:
+        if self.retry_when is not None:
+            return self.retry_when(response)
+        return response.status_code in self.retry_statuses
 
     def __post_init__(self) -> None:
         if self.max_retries < 0:
@@ -167,13 +175,19 @@ class Retrier:
         self.clock: Clock = clock or SystemClock()
         self._jitter = jitter
 
-    def send(self, client: httpx.Client, request: httpx.Request) -> httpx.Response:
-        """Send ``request``, retrying throttling and transient failures; sync."""
+    def send(
+        self, client: httpx.Client, request: httpx.Request, *, auth: httpx.Auth | None = None
+    ) -> httpx.Response:
+        """Send ``request``, retrying throttling and transient failures; sync.
+
+        ``auth`` runs again on every attempt, so a signature that covers the
+        time (AWS SigV4) is fresh on each retry.
+        """
         started = self.clock.now()
         retry = 0
         while True:
             try:
-                response = client.send(request)
+                response = client.send(request) if auth is None else client.send(request, auth=auth)
             except RETRYABLE_ERRORS as exc:
                 delay = self._delay(request, retry, started, error=exc)
                 if delay is None:
@@ -186,13 +200,19 @@ class Retrier:
             self.clock.sleep(delay)
             retry += 1
 
-    async def asend(self, client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    async def asend(
+        self, client: httpx.AsyncClient, request: httpx.Request, *, auth: httpx.Auth | None = None
+    ) -> httpx.Response:
         """The awaitable twin of :meth:`send`."""
         started = self.clock.now()
         retry = 0
         while True:
             try:
-                response = await client.send(request)
+                response = (
+                    await client.send(request)
+                    if auth is None
+                    else await client.send(request, auth=auth)
+                )
             except RETRYABLE_ERRORS as exc:
                 delay = self._delay(request, retry, started, error=exc)
                 if delay is None:
@@ -215,7 +235,7 @@ class Retrier:
         error: httpx.TransportError | None = None,
     ) -> float | None:
         """Seconds to wait before the next attempt, or ``None`` to stop here."""
-        if response is not None and response.status_code not in self.policy.retry_statuses:
+        if response is not None and not self.policy.retryable(response):
             return None
         if response is not None:
             reason = f"HTTP {response.status_code}"
