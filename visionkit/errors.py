@@ -9,6 +9,7 @@ TensorFlow) never escape bare: they are wrapped and kept as ``__cause__``.
 
     VisionKitError
     ├── ConfigError                 bad or missing configuration, unknown backend
+    │   └── MissingDependencyError  an optional extra is not installed
     ├── InvalidImageError           the input is not an image we can analyse
     ├── UnsupportedFeatureError     the backend cannot do a requested feature
     ├── ModelError                  a local model file is missing or unusable
@@ -41,6 +42,22 @@ class VisionKitError(Exception):
 
 class ConfigError(VisionKitError):
     """Configuration is invalid, incomplete or names something that does not exist."""
+
+
+class MissingDependencyError(ConfigError):
+    """A feature needs an optional extra that is not installed; the message names the pip line.
+
+    Raised when the feature is used, not when visionkit is imported, so the base
+    install never fails because of an extra nobody asked for.
+    """
+
+    def __init__(self, what: str, *, module: str, extra: str) -> None:
+        super().__init__(
+            f"{what} needs {module}, which is not installed. Install it with: "
+            f"pip install 'visionkit[{extra}]'"
+        )
+        self.module = module
+        self.extra = extra
 
 
 class InvalidImageError(VisionKitError):
@@ -148,6 +165,7 @@ __all__ = [
     "BackendUnavailableError",
     "ConfigError",
     "InvalidImageError",
+    "MissingDependencyError",
     "ModelError",
     "RateLimitError",
     "UnsupportedFeatureError",

@@ -23,7 +23,19 @@ from types import TracebackType
 from typing import Literal, Self
 
 import httpx
-import respx
+
+from visionkit.errors import MissingDependencyError
+
+try:
+    import respx
+except ModuleNotFoundError as exc:  # the base install has no respx: say which extra brings it
+    if exc.name != "respx":
+        raise
+    raise MissingDependencyError(
+        "Cassette replay and recording (visionkit.testing.replay, the vision_cassette fixture)",
+        module="respx",
+        extra="testing",
+    ) from exc
 
 from visionkit.testing.bundled import BUNDLED_ROOT
 from visionkit.testing.cassette import Interaction, RecordedRequest, load_cassette
