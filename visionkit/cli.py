@@ -285,6 +285,7 @@ def _cmd_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
     from rich.progress import Progress
 
     from visionkit.comparison import compare
+    from visionkit.comparison.report_html import replayed_sources
     from visionkit.comparison.runner import collect_images
     from visionkit.comparison.terminal import failure_lines, summary_tables
 
@@ -311,6 +312,15 @@ def _cmd_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
     else:
         for table in summary_tables(comparison):
             out.print(table)
+    for backend, sources in replayed_sources(comparison).items():
+        err.print(
+            f"[yellow]{escape(backend)} answers were replayed[/yellow] from "
+            f"{escape(', '.join(sources))}, not asked of the service: agreement with "
+            f"{escape(backend)} describes the recording.",
+            markup=True,
+            highlight=False,
+            soft_wrap=True,
+        )
     for line in failure_lines(comparison):
         err.print(f"[red]{escape(line)}[/red]", markup=True, highlight=False, soft_wrap=True)
     return EXIT_SOME_FAILED if comparison.failures else EXIT_OK

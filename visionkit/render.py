@@ -24,6 +24,11 @@ def result_table(result: AnalysisResult, title: str | None = None) -> Table:
     version = f" (model {result.model_version})" if result.model_version else ""
     timing = f", {result.elapsed_s * 1000:.0f} ms" if result.elapsed_s is not None else ""
     table.add_row("backend", f"{result.backend}{version}{timing}")
+    if result.replayed_from:
+        table.add_row(
+            "replayed",
+            Text(f"from {result.replayed_from}: a recorded answer, not a live one", style="yellow"),
+        )
     if result.fallback_reason:
         table.add_row("fallback", Text(result.fallback_reason, style="yellow"))
     if result.abstention:

@@ -36,6 +36,7 @@ def test_compare_prints_tables_and_writes_the_report_and_csv(photos, tmp_path, a
     for name in METRICS:
         assert name in out
     assert f"wrote {report}" in err and f"wrote {table}" in err
+    assert f"azure answers were replayed from {cassette}" in " ".join(err.split())
     assert all(str(p) in report.read_text(encoding="utf-8") for p in photos)
     rows = list(csv.DictReader(table.read_text(encoding="utf-8").splitlines()))
     assert len(rows) == 2 * len(photos)
