@@ -19,3 +19,11 @@ def test_relative_links_resolve(page):
         and not (page.parent / link).exists()
     ]
     assert missing == []
+
+
+def test_the_readme_says_the_bundled_cassettes_are_hand_made():
+    """Every shipped cassette's ``_comment`` says it is hand-made, not captured traffic."""
+    readme = (REPO / "README.md").read_text()
+    assert re.search(r"hand-made from Microsoft's published\s+examples", readme), readme
+    testing = (REPO / "docs" / "testing.md").read_text()
+    assert re.search(r"hand-made from Microsoft's published\s+examples", testing)
