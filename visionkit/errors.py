@@ -16,6 +16,7 @@ TensorFlow) never escape bare: they are wrapped and kept as ``__cause__``.
     └── BackendError                the backend failed to answer
         ├── AuthenticationError     401/403: key or endpoint rejected
         ├── RateLimitError          429 after retries; carries retry_after
+        │   └── QuotaExceededError  the tier's call quota is used up: not retried
         ├── BackendTimeoutError     no answer in time
         └── BackendUnavailableError connection refused, DNS, 5xx after retries
 
@@ -150,6 +151,18 @@ class RateLimitError(BackendError):
         self.retry_after = retry_after
 
 
+class QuotaExceededError(RateLimitError):
+    """The service's call quota for the account's pricing tier is used up.
+
+    A rate limit over a long window (Azure answers 403 "Out of call volume
+    quota" when a free tier's allowance is spent), so it is a
+    :class:`RateLimitError`: code that handles throttling, and fallback, treat it
+    alike. It differs in what helps: it does not clear in seconds, so it is never
+    retried, and the fix is a paid tier, another resource, or waiting for the
+    quota to renew. It is not an :class:`AuthenticationError`: the key is fine.
+    """
+
+
 class BackendTimeoutError(BackendError):
     """The service did not answer within the configured timeout."""
 
@@ -167,6 +180,7 @@ __all__ = [
     "InvalidImageError",
     "MissingDependencyError",
     "ModelError",
+    "QuotaExceededError",
     "RateLimitError",
     "UnsupportedFeatureError",
     "VisionKitError",
