@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from PIL import Image
 
+import visionkit
 from visionkit.backends.azure.errors import error_from_response
 from visionkit.errors import AuthenticationError, QuotaExceededError, RateLimitError
 from visionkit.features import Feature
 
-from .conftest import BASE, hand_made
+from .conftest import BASE, ENDPOINT, KEY, hand_made
 
 URL = "https://images.example.org/satya.jpg"
 
@@ -51,12 +53,6 @@ def test_the_quota_answer_is_not_retried(analyzer, respx_mock, clock):
 
 
 def test_a_spent_quota_falls_back(respx_mock, tmp_path):
-    from PIL import Image
-
-    import visionkit
-
-    from .conftest import ENDPOINT, KEY
-
     photo = tmp_path / "photo.png"
     Image.new("RGB", (64, 48), (200, 30, 30)).save(photo)
     respx_mock.post(f"{BASE}/analyze").mock(return_value=hand_made("403-quota"))
