@@ -11,7 +11,8 @@ Confidences are floats in [0, 1] whatever scale the backend uses; mappers
 rescale. Everything here is a frozen, slotted dataclass: results are values
 that can be hashed, compared, cached and sent across processes, and
 :meth:`AnalysisResult.to_dict` / :meth:`AnalysisResult.from_dict` round-trip
-them through JSON without loss (``docs/result-schema.md``).
+them through JSON without loss (``docs/results.md``; the JSON Schema is
+``docs/result.schema.json``).
 """
 
 from __future__ import annotations
