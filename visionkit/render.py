@@ -2,6 +2,10 @@
 
 Kept apart from the result model so that the model has no dependency on
 ``rich`` and other front ends (HTML reports, notebooks) can render their own way.
+
+Every cell and the title are :class:`~rich.text.Text`, never markup: tag names,
+captions, file names and reasons come from users and services, and Rich would
+read ``[red]`` in ``dog [red].jpg`` as a style and drop it.
 """
 
 from __future__ import annotations
@@ -16,11 +20,27 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
 
 
+class _Rows:
+    """The table's ``add_row`` with every string taken literally (see the module docstring)."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def add_row(self, label: str, value: str | Text) -> None:
+        self._table.add_row(Text(label), value if isinstance(value, Text) else Text(value))
+
+
 def result_table(result: AnalysisResult, title: str | None = None) -> Table:
     """One table per image: a row for each feature that was requested."""
-    table = Table(title=title, show_header=True, header_style="bold", title_justify="left")
-    table.add_column("feature", style="cyan", no_wrap=True)
-    table.add_column("result")
+    rendered = Table(
+        title=Text(title) if title is not None else None,
+        show_header=True,
+        header_style="bold",
+        title_justify="left",
+    )
+    rendered.add_column("feature", style="cyan", no_wrap=True)
+    rendered.add_column("result")
+    table = _Rows(rendered)
     version = f" (model {result.model_version})" if result.model_version else ""
     timing = f", {result.elapsed_s * 1000:.0f} ms" if result.elapsed_s is not None else ""
     table.add_row("backend", f"{result.backend}{version}{timing}")
@@ -105,7 +125,7 @@ def result_table(result: AnalysisResult, title: str | None = None) -> Table:
         table.add_row(label, "\n".join(parts) or "(none)")
     if result.text is not None:
         table.add_row("text", "\n".join(line.text for line in result.text) or "(none)")
-    return table
+    return rendered
 
 
 __all__ = ["result_table"]

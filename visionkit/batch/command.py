@@ -130,7 +130,9 @@ def run_batch(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     total = sum(1 for _ in todo())
     if skip:
-        err.print(f"Resuming: {len(skip):,} image(s) already have results in {out_path}.")
+        err.print(
+            f"Resuming: {len(skip):,} image(s) already have results in {out_path}.", markup=False
+        )
     run = analyze_many(
         todo(),
         features,
@@ -201,7 +203,7 @@ def _summary(stats: BatchStats, elapsed: float, err: Console, out_path: Path | N
         highlight=False,
     )
     if out_path is not None:
-        err.print(f"results: {out_path}", highlight=False)
+        err.print(f"results: {out_path}", highlight=False, markup=False)
     if stats.failures:
         err.print(f"[red]{stats.failed:,} image(s) failed:[/red]")
         for label, message in stats.failures[:MAX_FAILURES_LISTED]:
@@ -209,7 +211,7 @@ def _summary(stats: BatchStats, elapsed: float, err: Console, out_path: Path | N
         if stats.failed > MAX_FAILURES_LISTED:
             rest = stats.failed - MAX_FAILURES_LISTED
             where = f"; all are in {out_path}" if out_path else ""
-            err.print(f"  ... and {rest:,} more{where}", highlight=False)
+            err.print(f"  ... and {rest:,} more{where}", highlight=False, markup=False)
 
 
 __all__ = ["IMAGE_SUFFIXES", "finished_inputs", "iter_images", "run_batch", "wants_batch"]
