@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--backends", default="local,azure", help="comma-separated (default: %(default)s)"
     )
     p.add_argument("-f", "--features", help="comma-separated features (default: all of each)")
+    p.add_argument(
+        "-r", "--recursive", action="store_true", help="walk folders recursively (as analyze -r)"
+    )
     p.add_argument("--report", metavar="HTML", help="write a self-contained HTML report here")
     p.add_argument("--csv", metavar="CSV", help="write one row per image and backend here")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
@@ -290,14 +293,15 @@ def _cmd_export(args: argparse.Namespace, out: Console, err: Console) -> int:
 def _cmd_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
     from rich.progress import Progress
 
+    from visionkit.batch.command import iter_images, no_images_error
     from visionkit.comparison import compare
     from visionkit.comparison.report_html import replayed_sources
-    from visionkit.comparison.runner import collect_images
     from visionkit.comparison.terminal import failure_lines, summary_tables
 
-    images = collect_images(args.images)
+    # Folders mean what they mean to `analyze`: the top level, or everything with -r.
+    images = list(iter_images(args.images, recursive=args.recursive))
     if not images:
-        raise ConfigError(f"No images found in {', '.join(args.images)}.")
+        raise no_images_error(args.images, recursive=args.recursive)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task("comparing", total=len(images))

@@ -82,6 +82,25 @@ def _images_in(folder: Path, names: Iterator[str] | list[str]) -> Iterator[str]:
             yield str(folder / name)
 
 
+def no_images_error(targets: Sequence[str], *, recursive: bool) -> ConfigError:
+    """The error for folders that hold no image where the walk looked, with the way out.
+
+    A folder whose photos sit in sub-folders is the usual case (``2024/01/...``):
+    without ``-r`` the walk reads only the top level, and a run that analysed
+    nothing must say so rather than report "done 0" and succeed. ``analyze`` and
+    ``compare`` both end here, so they agree on what a folder means.
+    """
+    folders = [t for t in targets if not is_url(t) and Path(t).expanduser().is_dir()]
+    where = ", ".join(folders or targets)
+    deeper = 0 if recursive else sum(1 for _ in iter_images(folders, recursive=True))
+    hint = (
+        f"; {deeper:,} image(s) are in sub-folders: add -r (--recursive) to include them"
+        if deeper
+        else f" (visionkit reads {', '.join(sorted(IMAGE_SUFFIXES))})"
+    )
+    return ConfigError(f"No images found in {where}{hint}.")
+
+
 def finished_inputs(path: Path) -> set[str]:
     """Inputs with a result line in ``path`` (a previous run's output); errors do not count.
 
@@ -129,6 +148,8 @@ def run_batch(args: argparse.Namespace, out: Console, err: Console) -> int:
         return (i for i in iter_images(args.images, recursive=args.recursive) if i not in skip)
 
     total = sum(1 for _ in todo())
+    if total == 0 and not skip:
+        raise no_images_error(args.images, recursive=args.recursive)
     if skip:
         err.print(
             f"Resuming: {len(skip):,} image(s) already have results in {out_path}.", markup=False
@@ -214,4 +235,11 @@ def _summary(stats: BatchStats, elapsed: float, err: Console, out_path: Path | N
             err.print(f"  ... and {rest:,} more{where}", highlight=False, markup=False)
 
 
-__all__ = ["IMAGE_SUFFIXES", "finished_inputs", "iter_images", "run_batch", "wants_batch"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "finished_inputs",
+    "iter_images",
+    "no_images_error",
+    "run_batch",
+    "wants_batch",
+]
