@@ -65,6 +65,8 @@ def main() -> None:
     print("default (local):        ", describe(IMAGE))
 
     # 1. A config file in the working directory (or [tool.visionkit] in pyproject.toml).
+    # top_k counts the model's classes: the broader tags derived from the one kept
+    # ("mammal", "animal") still come with it; derived_tags = false leaves them out.
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "visionkit.toml").write_text('backend = "local"\n\n[local]\ntop_k = 1\n')
         previous = Path.cwd()

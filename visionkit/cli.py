@@ -320,7 +320,16 @@ def _cmd_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.json:
         print(comparison.to_json())
     else:
-        for table in summary_tables(comparison):
+        tables = summary_tables(comparison)
+        if not comparison.pairs:
+            out.print(
+                f"No agreement to show: it takes two backends, and only "
+                f"{', '.join(comparison.backends)} ran. Latency only.",
+                markup=False,
+                highlight=False,
+            )
+            tables = tables[1:]  # the agreement table would be empty
+        for table in tables:
             out.print(table)
     for backend, sources in replayed_sources(comparison).items():
         err.print(

@@ -13,7 +13,18 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from visionkit.results import AnalysisResult
+from visionkit.results import AnalysisResult, ImageType
+
+_CLIP_ART = {0: "not clip art", 1: "possibly clip art", 2: "clip art", 3: "clearly clip art"}
+
+
+def describe_image_type(image_type: ImageType) -> str:
+    """The two scores in words: "not clip art, not a line drawing" rather than "0/3, 0"."""
+    clip_art = _CLIP_ART[image_type.clip_art]
+    if image_type.clip_art:
+        clip_art += f" ({image_type.clip_art}/3)"
+    drawing = "a line drawing" if image_type.line_drawing else "not a line drawing"
+    return f"{clip_art}, {drawing}"
 
 
 def _pct(value: float | None) -> str:
@@ -91,11 +102,7 @@ def result_table(result: AnalysisResult, title: str | None = None) -> Table:
             text.append("; black and white")
         table.add_row("colors", text)
     if result.image_type is not None:
-        table.add_row(
-            "image type",
-            f"clip art {result.image_type.clip_art}/3, "
-            f"line drawing {result.image_type.line_drawing}",
-        )
+        table.add_row("image type", describe_image_type(result.image_type))
     if result.adult is not None:
         a = result.adult
         table.add_row(
@@ -128,4 +135,4 @@ def result_table(result: AnalysisResult, title: str | None = None) -> Table:
     return rendered
 
 
-__all__ = ["result_table"]
+__all__ = ["describe_image_type", "result_table"]

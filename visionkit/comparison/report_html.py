@@ -159,6 +159,12 @@ def _pair_label(pair: str, replayed: Iterable[str]) -> str:
 
 
 def _summary_section(comparison: Comparison) -> str:
+    if not comparison.pairs:
+        return (
+            '<section id="summary" data-section="summary"><h2>Agreement</h2>'
+            "<p>No agreement to show: it takes two backends, and only "
+            f"{escape(', '.join(comparison.backends))} ran.</p></section>"
+        )
     summary = comparison.summary()
     replayed = replayed_sources(comparison)
     rows = "".join(
