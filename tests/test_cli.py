@@ -200,3 +200,23 @@ def test_analyze_and_compare_agree_on_r(nested_photos, tmp_path, capsys):
     compared = [i["image"] for i in json.loads(capsys.readouterr().out)["images"]]
     assert analysed == compared
     assert len(analysed) == 2
+
+
+def test_docs_cli_names_every_command_and_option():
+    """docs/cli.md lists every sub-command and every flag the parser accepts."""
+    import argparse
+
+    from visionkit.cli import build_parser
+
+    doc = (REPO / "docs" / "cli.md").read_text()
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    missing = []
+    for name, command in sub.choices.items():
+        if f"visionkit {name}" not in doc:
+            missing.append(name)
+        for action in command._actions:
+            for flag in action.option_strings:
+                if flag not in ("-h", "--help") and flag not in doc:
+                    missing.append(f"{name} {flag}")
+    assert missing == []
