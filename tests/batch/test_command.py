@@ -145,3 +145,33 @@ def test_piped_output_keeps_one_entry_per_line(tmp_path, monkeypatch, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1
     assert lines[0].startswith(f"{folder / 'chelsea.png'}: [local] mostly ")
+
+
+@pytest.mark.parametrize(
+    ("changed", "named"),
+    [
+        (["-f", "colors,image_type"], "features"),
+        (["-f", "colors", "-b", "fake"], "backend"),
+        (["-f", "colors", "-o", "top_k=1"], "options"),
+    ],
+)
+def test_resume_refuses_other_settings(folder, tmp_path, capsys, changed, named):
+    out = tmp_path / "results.jsonl"
+    base = ["analyze", str(folder), "-r", "--out", str(out)]
+    main([*base, "-f", "colors"])
+    recorded = json.loads((tmp_path / "results.jsonl.run.json").read_text())
+    assert recorded == {"backend": "local", "features": ["colors"], "options": {}, "raw": False}
+    before = out.read_text()
+    capsys.readouterr()
+    assert main([*base, *changed, "--resume"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--resume would mix results made with other settings" in err
+    assert f"{named}:" in err
+    assert out.read_text() == before
+
+
+def test_resume_refuses_an_output_without_its_settings(folder, tmp_path, capsys):
+    out = tmp_path / "results.jsonl"
+    out.write_text('{"input": "a.jpg", "schema": "visionkit.result/1", "backend": "local"}\n')
+    assert main(["analyze", str(folder), "--out", str(out), "--resume", "-f", "colors"]) == 2
+    assert "no record of the settings" in " ".join(capsys.readouterr().err.split())

@@ -7,6 +7,11 @@ flight; ``--resume`` then skips every input that already has a result line
 last line for an input is the one that counts). The records have the shape
 ``visionkit analyze --json`` prints.
 
+The run's settings (backend, features, options, ``--raw``) are written beside
+the output as ``<out>.run.json``; ``--resume`` compares them with the new
+command's and refuses when they differ, since the old lines would otherwise
+be kept as if the new settings had produced them.
+
 The image list is walked twice, once to count (for the progress bar's ETA)
 and once to analyse, rather than held in memory: a walk is cheap next to an
 analysis, and a list of millions of paths is not.
@@ -101,6 +106,52 @@ def no_images_error(targets: Sequence[str], *, recursive: bool) -> ConfigError:
     return ConfigError(f"No images found in {where}{hint}.")
 
 
+def run_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """What decides a result line's content: compared by ``--resume`` (see the module docstring)."""
+    from visionkit.config import resolve_backend_name
+    from visionkit.features import parse_features
+
+    features = parse_features(args.features) if args.features else None
+    return {
+        "backend": resolve_backend_name(args.backend).value,
+        "features": sorted(f.value for f in features) if features is not None else "all",
+        "options": dict(sorted(dict(args.option).items())),
+        "raw": bool(args.raw),
+    }
+
+
+def settings_path(out_path: Path) -> Path:
+    return out_path.with_name(out_path.name + ".run.json")
+
+
+def check_resumable(out_path: Path, settings: dict[str, Any]) -> None:
+    """Refuse to resume a run that was made with other settings (or whose settings are unknown)."""
+    recorded_path = settings_path(out_path)
+    if not recorded_path.exists():
+        raise ConfigError(
+            f"{out_path} has no record of the settings it was made with ({recorded_path.name} "
+            f"is missing), so --resume cannot tell whether its results match this command. "
+            f"Start afresh with another --out, or recreate {recorded_path.name} by hand."
+        )
+    try:
+        recorded = json.loads(recorded_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{recorded_path} cannot be read ({exc}); start afresh.") from exc
+    if recorded != settings:
+        if isinstance(recorded, dict):
+            changed = [
+                f"{key}: {recorded.get(key)!r} then, {value!r} now"
+                for key, value in settings.items()
+                if recorded.get(key) != value
+            ]
+        else:
+            changed = [f"{recorded_path.name} is not a settings record"]
+        raise ConfigError(
+            f"--resume would mix results made with other settings into {out_path}: "
+            f"{'; '.join(changed)}. Resume with the original settings, or choose another --out."
+        )
+
+
 def finished_inputs(path: Path) -> set[str]:
     """Inputs with a result line in ``path`` (a previous run's output); errors do not count.
 
@@ -148,6 +199,9 @@ def run_batch(args: argparse.Namespace, out: Console, err: Console) -> int:
         )
     if args.resume and out_path is None:
         raise ConfigError("--resume continues the run written to --out FILE; give --out.")
+    settings = run_settings(args)
+    if out_path is not None and args.resume and out_path.exists():
+        check_resumable(out_path, settings)
     skip = finished_inputs(out_path) if (out_path is not None and args.resume) else set()
     features = parse_features(args.features) if args.features else None
 
@@ -172,6 +226,8 @@ def run_batch(args: argparse.Namespace, out: Console, err: Console) -> int:
     )
     started = time.perf_counter()
     sink = _open_sink(out_path)
+    if out_path is not None:
+        settings_path(out_path).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
