@@ -102,10 +102,10 @@ def main() -> int:
         )
 
     print(f"{len(comparison.images)} image(s), backends {', '.join(comparison.backends)}")
-    for image in comparison.images:
-        print(image.image)
+    for entry in comparison.images:
+        print(entry.image)
         for backend in comparison.backends:
-            result = image.results.get(backend)
+            result = entry.results.get(backend)
             if result is not None:
                 print(f"  {result.summary()}")
     for image, failure in comparison.failures:
