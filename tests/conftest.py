@@ -12,7 +12,10 @@ never show. Sources, in order of availability:
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +25,14 @@ import pytest
 # recorded HTTP they mean to exercise, nor write into ~/.cache; cache tests
 # pass their own store explicitly.
 os.environ.setdefault("VISIONKIT_CACHE", "off")
+# Everything visionkit caches (results, decoded training datasets) follows
+# VISIONKIT_CACHE_DIR, then XDG_CACHE_HOME: both point into one temporary folder
+# for the whole session, whatever the developer's shell says, so no test reads
+# or writes ~/.cache/visionkit (or the developer's own cache folder).
+_SESSION_CACHE = tempfile.mkdtemp(prefix="visionkit-test-cache-")
+os.environ["VISIONKIT_CACHE_DIR"] = _SESSION_CACHE
+os.environ["XDG_CACHE_HOME"] = _SESSION_CACHE
+atexit.register(shutil.rmtree, _SESSION_CACHE, ignore_errors=True)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_ROOT = REPO_ROOT.parent / "shared"

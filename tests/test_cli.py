@@ -168,3 +168,58 @@ def test_evaluate_the_shipped_model_on_real_cifar_images(tiny_cifar, capsys):
     assert main(["evaluate", str(shipped), "--data", str(tiny_cifar)]) == 0
     out = capsys.readouterr().out
     assert "airplane" in out and "truck" in out
+
+
+@pytest.fixture
+def nested_photos(tmp_path, monkeypatch):
+    """A folder whose only images are one level down, as photo libraries usually are."""
+    import shutil
+
+    monkeypatch.setenv("COLUMNS", "200")
+    for sub in ("2024", "2025"):
+        (tmp_path / "photos" / sub).mkdir(parents=True)
+        shutil.copy(CHELSEA, tmp_path / "photos" / sub / "chelsea.png")
+    return tmp_path / "photos"
+
+
+@pytest.mark.parametrize("command", ["analyze", "compare"])
+def test_a_folder_with_images_only_in_sub_folders_says_so_and_suggests_r(
+    nested_photos, capsys, command
+):
+    code = main([command, str(nested_photos), "-f", "colors"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2, err
+    assert f"No images found in {nested_photos}; 2 image(s) are in sub-folders" in err
+    assert "add -r (--recursive)" in err
+
+
+def test_analyze_and_compare_agree_on_r(nested_photos, tmp_path, capsys):
+    assert main(["analyze", str(nested_photos), "-r", "-f", "colors", "--json"]) == 0
+    analysed = [json.loads(line)["input"] for line in capsys.readouterr().out.splitlines()]
+    assert (
+        main(["compare", str(nested_photos), "-r", "-f", "colors", "--backends", "local", "--json"])
+        == 0
+    )
+    compared = [i["image"] for i in json.loads(capsys.readouterr().out)["images"]]
+    assert analysed == compared
+    assert len(analysed) == 2
+
+
+def test_docs_cli_names_every_command_and_option():
+    """docs/cli.md lists every sub-command and every flag the parser accepts."""
+    import argparse
+
+    from visionkit.cli import build_parser
+
+    doc = (REPO / "docs" / "cli.md").read_text()
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    missing = []
+    for name, command in sub.choices.items():
+        if f"visionkit {name}" not in doc:
+            missing.append(name)
+        for action in command._actions:
+            for flag in action.option_strings:
+                if flag not in ("-h", "--help") and flag not in doc:
+                    missing.append(f"{name} {flag}")
+    assert missing == []

@@ -19,3 +19,24 @@ def test_relative_links_resolve(page):
         and not (page.parent / link).exists()
     ]
     assert missing == []
+
+
+def test_the_readme_says_the_bundled_cassettes_are_hand_made():
+    """Every shipped cassette's ``_comment`` says it is hand-made, not captured traffic."""
+    readme = (REPO / "README.md").read_text()
+    assert re.search(r"hand-made from Microsoft's published\s+examples", readme), readme
+    testing = (REPO / "docs" / "testing.md").read_text()
+    assert re.search(r"hand-made from Microsoft's published\s+examples", testing)
+
+
+@pytest.mark.parametrize(
+    "page",
+    [p for p in PAGES if "benchmarks" not in p.parts],
+    ids=lambda p: str(p.relative_to(REPO)),
+)
+def test_prose_names_no_machine_paths(page):
+    """Paths are given as the README gives them (``../shared/...``), not as on one machine.
+
+    The benchmark pages are records of runs and keep the paths the runs used.
+    """
+    assert "/work/" not in page.read_text()

@@ -280,15 +280,20 @@ async def test_the_async_twin_falls_back_too(photo):
 def test_a_cached_cloud_answer_is_served_while_the_service_is_down(photo, tmp_path):
     from comparison.conftest import azure_cassette
 
+    from visionkit.cache.defaults import default_cache
+
+    # A replay session switches the default cache off (a replayed answer must never reach
+    # it), so the store stands in for it explicitly: one passed by hand is used as given.
+    store = default_cache()
     answered = azure_cassette(tmp_path / "ok", ["colors"], 1)
     with replay(answered):
         first = visionkit.analyze(
-            photo, ["colors"], backend="azure", fallback=["local"], **azure_options()
+            photo, ["colors"], backend="azure", fallback=["local"], cache=store, **azure_options()
         )
     down = azure_error_cassette(tmp_path / "down", "503-unavailable", ["colors"])
     with replay(down) as played:
         again = visionkit.analyze(
-            photo, ["colors"], backend="azure", fallback=["local"], **azure_options()
+            photo, ["colors"], backend="azure", fallback=["local"], cache=store, **azure_options()
         )
     assert played.play_count == 0  # answered from the cache: the service was not asked
     assert (again.backend, again.fallback_reason) == ("azure", None)

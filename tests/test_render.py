@@ -32,3 +32,19 @@ def test_features_not_requested_have_no_row_and_empty_ones_say_none():
 def test_fallback_reason_is_shown():
     result = AnalysisResult(backend="local", tags=(), fallback_reason="azure: rate limited")
     assert "azure: rate limited" in render(result)
+
+
+def test_a_replayed_result_says_it_is_not_live():
+    text = render(AnalysisResult(backend="azure", tags=(), replayed_from="bundled:azure/x"))
+    assert "replayed" in text
+    assert "from bundled:azure/x: a recorded answer, not a live one" in text
+    assert "replayed" not in render(AnalysisResult(backend="azure", tags=()))
+
+
+def test_image_type_is_said_in_words():
+    from visionkit.results import ImageType
+
+    plain = render(AnalysisResult(backend="azure", image_type=ImageType(0, 0)))
+    assert "not clip art, not a line drawing" in plain
+    drawn = render(AnalysisResult(backend="azure", image_type=ImageType(3, 1)))
+    assert "clearly clip art (3/3), a line drawing" in drawn

@@ -3,6 +3,10 @@
 Exit codes are part of the interface, so that scripts can rely on them:
 0 everything worked, 1 some images failed (the others were still printed),
 2 usage or configuration error.
+
+Whatever came from a user or a service (file names, messages, option values)
+is printed through :func:`rich.markup.escape` or with ``markup=False``: Rich
+would read ``[red]`` in ``dog [red].jpg`` as a style and print ``dog .jpg``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from visionkit.errors import ConfigError, UnsupportedFeatureError, VisionKitError
 from visionkit.exit_codes import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
@@ -107,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--backends", default="local,azure", help="comma-separated (default: %(default)s)"
     )
     p.add_argument("-f", "--features", help="comma-separated features (default: all of each)")
+    p.add_argument(
+        "-r", "--recursive", action="store_true", help="walk folders recursively (as analyze -r)"
+    )
     p.add_argument("--report", metavar="HTML", help="write a self-contained HTML report here")
     p.add_argument("--csv", metavar="CSV", help="write one row per image and backend here")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
@@ -130,10 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = _COMMANDS[args.command]
         return handler(args, out, err)
     except (ConfigError, UnsupportedFeatureError) as exc:
-        err.print(f"[red]configuration error:[/red] {exc}", markup=True, highlight=False)
+        err.print(f"[red]configuration error:[/red] {escape(str(exc))}", highlight=False)
         return EXIT_USAGE
     except VisionKitError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         return EXIT_SOME_FAILED
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -173,7 +182,7 @@ def _cmd_analyze(args: argparse.Namespace, out: Console, err: Console) -> int:
                         {"input": image, "error": {"type": type(exc).__name__, "message": str(exc)}}
                     )
                 )
-            err.print(f"[red]{image}:[/red] {exc}", markup=True, highlight=False)
+            err.print(f"[red]{escape(image)}:[/red] {escape(str(exc))}", highlight=False)
             continue
         if args.json:
             data: dict[str, Any] = {"input": image, **result.to_dict(include_raw=args.raw)}
@@ -206,13 +215,13 @@ def _cmd_backends(args: argparse.Namespace, out: Console, err: Console) -> int:
             status = (
                 "[green]yes[/green]"
                 if not problems
-                else "[yellow]no:[/yellow] " + "; ".join(problems)
+                else "[yellow]no:[/yellow] " + escape("; ".join(problems))
             )
             caps = ", ".join(sorted(f.value for f in cls.capabilities))
         except ConfigError as exc:
-            status, caps = f"[red]error:[/red] {exc}", "?"
+            status, caps = f"[red]error:[/red] {escape(str(exc))}", "?"
         label = f"{name} (default)" if name == default else name
-        table.add_row(label, caps, status)
+        table.add_row(Text(label), Text(caps), status)
     out.print(table)
     return EXIT_OK
 
@@ -228,22 +237,22 @@ def _cmd_config(args: argparse.Namespace, out: Console, err: Console) -> int:
     )
 
     file = find_config_file()
-    out.print(f"config file: {file.path if file else '(none found)'}")
+    out.print(f"config file: {file.path if file else '(none found)'}", markup=False)
     backend = resolve_backend_name()
-    out.print(f"backend: {backend.value}  [dim]({backend.source})[/dim]")
+    out.print(f"backend: {escape(backend.value)}  [dim]({escape(backend.source)})[/dim]")
     fallback = resolve_fallback()
     chain = ", ".join(fallback.value) if fallback.value else "(none)"
-    out.print(f"fallback: {chain}  [dim]({fallback.source})[/dim]")
+    out.print(f"fallback: {escape(chain)}  [dim]({escape(fallback.source)})[/dim]")
     names = [args.backend] if args.backend else backend_names()
     for name in names:
         table = Table(
-            title=f"[{name}]", title_justify="left", show_header=True, header_style="bold"
+            title=Text(f"[{name}]"), title_justify="left", show_header=True, header_style="bold"
         )
         table.add_column("option")
         table.add_column("value")
         table.add_column("source", style="dim")
         for key, shown, source in describe_settings(name, resolve_backend_options(name)):
-            table.add_row(key, shown, source)
+            table.add_row(Text(key), Text(shown), Text(source))
         out.print(table)
     return EXIT_OK
 
@@ -259,17 +268,17 @@ def _cmd_train(args: argparse.Namespace, out: Console, err: Console) -> int:
         seed=args.seed,
         resume=args.resume,
     )
-    out.print(str(trained.report), highlight=False)
-    out.print(f"wrote {trained.model_path}")
-    out.print(f"model card: {trained.card_markdown} (and {trained.card_json.name})")
-    out.print(f"confusion matrix: {trained.confusion_png}")
+    out.print(str(trained.report), highlight=False, markup=False)
+    out.print(f"wrote {trained.model_path}", markup=False)
+    out.print(f"model card: {trained.card_markdown} (and {trained.card_json.name})", markup=False)
+    out.print(f"confusion matrix: {trained.confusion_png}", markup=False)
     return EXIT_OK
 
 
 def _cmd_evaluate(args: argparse.Namespace, out: Console, err: Console) -> int:
     from visionkit.training.evaluate import evaluate
 
-    out.print(str(evaluate(Path(args.model), args.data)), highlight=False)
+    out.print(str(evaluate(Path(args.model), args.data)), highlight=False, markup=False)
     return EXIT_OK
 
 
@@ -279,26 +288,28 @@ def _cmd_export(args: argparse.Namespace, out: Console, err: Console) -> int:
     exported = export_tflite(
         Path(args.model), Path(args.out) if args.out else None, check_data=args.data
     )
-    out.print(f"wrote {exported.tflite_path} and {exported.sidecar_path.name}")
+    out.print(f"wrote {exported.tflite_path} and {exported.sidecar_path.name}", markup=False)
     if exported.checked_images:
         out.print(
             f"checked on {exported.checked_images} images: max |p_litert - p_keras| = "
-            f"{exported.max_abs_diff:.2e}, same top class on {exported.argmax_agreement:.2%}"
+            f"{exported.max_abs_diff:.2e}, same top class on {exported.argmax_agreement:.2%}",
+            markup=False,
         )
     return EXIT_OK
 
 
 def _cmd_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from rich.markup import escape
     from rich.progress import Progress
 
+    from visionkit.batch.command import iter_images, no_images_error
     from visionkit.comparison import compare
-    from visionkit.comparison.runner import collect_images
+    from visionkit.comparison.report_html import replayed_sources
     from visionkit.comparison.terminal import failure_lines, summary_tables
 
-    images = collect_images(args.images)
+    # Folders mean what they mean to `analyze`: the top level, or everything with -r.
+    images = list(iter_images(args.images, recursive=args.recursive))
     if not images:
-        raise ConfigError(f"No images found in {', '.join(args.images)}.")
+        raise no_images_error(args.images, recursive=args.recursive)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task("comparing", total=len(images))
@@ -310,15 +321,33 @@ def _cmd_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
         )
     if args.report:
         comparison.to_html(args.report)
-        err.print(f"wrote {args.report}")
+        err.print(f"wrote {args.report}", markup=False)
     if args.csv:
         comparison.to_csv(args.csv)
-        err.print(f"wrote {args.csv}")
+        err.print(f"wrote {args.csv}", markup=False)
     if args.json:
         print(comparison.to_json())
     else:
-        for table in summary_tables(comparison):
+        tables = summary_tables(comparison)
+        if not comparison.pairs:
+            out.print(
+                f"No agreement to show: it takes two backends, and only "
+                f"{', '.join(comparison.backends)} ran. Latency only.",
+                markup=False,
+                highlight=False,
+            )
+            tables = tables[1:]  # the agreement table would be empty
+        for table in tables:
             out.print(table)
+    for backend, sources in replayed_sources(comparison).items():
+        err.print(
+            f"[yellow]{escape(backend)} answers were replayed[/yellow] from "
+            f"{escape(', '.join(sources))}, not asked of the service: agreement with "
+            f"{escape(backend)} describes the recording.",
+            markup=True,
+            highlight=False,
+            soft_wrap=True,
+        )
     for line in failure_lines(comparison):
         err.print(f"[red]{escape(line)}[/red]", markup=True, highlight=False, soft_wrap=True)
     return EXIT_SOME_FAILED if comparison.failures else EXIT_OK

@@ -9,12 +9,14 @@ TensorFlow) never escape bare: they are wrapped and kept as ``__cause__``.
 
     VisionKitError
     ├── ConfigError                 bad or missing configuration, unknown backend
+    │   └── MissingDependencyError  an optional extra is not installed
     ├── InvalidImageError           the input is not an image we can analyse
     ├── UnsupportedFeatureError     the backend cannot do a requested feature
     ├── ModelError                  a local model file is missing or unusable
     └── BackendError                the backend failed to answer
         ├── AuthenticationError     401/403: key or endpoint rejected
         ├── RateLimitError          429 after retries; carries retry_after
+        │   └── QuotaExceededError  the tier's call quota is used up: not retried
         ├── BackendTimeoutError     no answer in time
         └── BackendUnavailableError connection refused, DNS, 5xx after retries
 
@@ -41,6 +43,22 @@ class VisionKitError(Exception):
 
 class ConfigError(VisionKitError):
     """Configuration is invalid, incomplete or names something that does not exist."""
+
+
+class MissingDependencyError(ConfigError):
+    """A feature needs an optional extra that is not installed; the message names the pip line.
+
+    Raised when the feature is used, not when visionkit is imported, so the base
+    install never fails because of an extra nobody asked for.
+    """
+
+    def __init__(self, what: str, *, module: str, extra: str) -> None:
+        super().__init__(
+            f"{what} needs {module}, which is not installed. Install it with: "
+            f"pip install 'visionkit[{extra}]'"
+        )
+        self.module = module
+        self.extra = extra
 
 
 class InvalidImageError(VisionKitError):
@@ -141,6 +159,18 @@ class RateLimitError(BackendError):
         self.retry_after = retry_after
 
 
+class QuotaExceededError(RateLimitError):
+    """The service's call quota for the account's pricing tier is used up.
+
+    A rate limit over a long window (Azure answers 403 "Out of call volume
+    quota" when a free tier's allowance is spent), so it is a
+    :class:`RateLimitError`: code that handles throttling, and fallback, treat it
+    alike. It differs in what helps: it does not clear in seconds, so it is never
+    retried, and the fix is a paid tier, another resource, or waiting for the
+    quota to renew. It is not an :class:`AuthenticationError`: the key is fine.
+    """
+
+
 class BackendTimeoutError(BackendError):
     """The service did not answer within the configured timeout."""
 
@@ -156,7 +186,9 @@ __all__ = [
     "BackendUnavailableError",
     "ConfigError",
     "InvalidImageError",
+    "MissingDependencyError",
     "ModelError",
+    "QuotaExceededError",
     "RateLimitError",
     "UnsupportedFeatureError",
     "VisionKitError",

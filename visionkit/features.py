@@ -17,8 +17,10 @@ from visionkit.errors import ConfigError
 class Feature(StrEnum):
     """One kind of information an analysis can return.
 
-    The value is the name used in configuration, the CLI and JSON, and the
-    attribute of :class:`~visionkit.results.AnalysisResult` that holds it.
+    The value is the name used in configuration, the CLI and JSON. It is also
+    the name of the :class:`~visionkit.results.AnalysisResult` field that holds
+    the answer, with one exception: ``caption`` asks for captions, which arrive
+    in ``captions`` (a tuple; the ``caption`` property is the most confident).
     """
 
     TAGS = "tags"

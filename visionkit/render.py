@@ -2,6 +2,10 @@
 
 Kept apart from the result model so that the model has no dependency on
 ``rich`` and other front ends (HTML reports, notebooks) can render their own way.
+
+Every cell and the title are :class:`~rich.text.Text`, never markup: tag names,
+captions, file names and reasons come from users and services, and Rich would
+read ``[red]`` in ``dog [red].jpg`` as a style and drop it.
 """
 
 from __future__ import annotations
@@ -9,21 +13,53 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from visionkit.results import AnalysisResult
+from visionkit.results import AnalysisResult, ImageType
+
+_CLIP_ART = {0: "not clip art", 1: "possibly clip art", 2: "clip art", 3: "clearly clip art"}
+
+
+def describe_image_type(image_type: ImageType) -> str:
+    """The two scores in words: "not clip art, not a line drawing" rather than "0/3, 0"."""
+    clip_art = _CLIP_ART[image_type.clip_art]
+    if image_type.clip_art:
+        clip_art += f" ({image_type.clip_art}/3)"
+    drawing = "a line drawing" if image_type.line_drawing else "not a line drawing"
+    return f"{clip_art}, {drawing}"
 
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
 
 
+class _Rows:
+    """The table's ``add_row`` with every string taken literally (see the module docstring)."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def add_row(self, label: str, value: str | Text) -> None:
+        self._table.add_row(Text(label), value if isinstance(value, Text) else Text(value))
+
+
 def result_table(result: AnalysisResult, title: str | None = None) -> Table:
     """One table per image: a row for each feature that was requested."""
-    table = Table(title=title, show_header=True, header_style="bold", title_justify="left")
-    table.add_column("feature", style="cyan", no_wrap=True)
-    table.add_column("result")
+    rendered = Table(
+        title=Text(title) if title is not None else None,
+        show_header=True,
+        header_style="bold",
+        title_justify="left",
+    )
+    rendered.add_column("feature", style="cyan", no_wrap=True)
+    rendered.add_column("result")
+    table = _Rows(rendered)
     version = f" (model {result.model_version})" if result.model_version else ""
     timing = f", {result.elapsed_s * 1000:.0f} ms" if result.elapsed_s is not None else ""
     table.add_row("backend", f"{result.backend}{version}{timing}")
+    if result.replayed_from:
+        table.add_row(
+            "replayed",
+            Text(f"from {result.replayed_from}: a recorded answer, not a live one", style="yellow"),
+        )
     if result.fallback_reason:
         table.add_row("fallback", Text(result.fallback_reason, style="yellow"))
     if result.abstention:
@@ -66,11 +102,7 @@ def result_table(result: AnalysisResult, title: str | None = None) -> Table:
             text.append("; black and white")
         table.add_row("colors", text)
     if result.image_type is not None:
-        table.add_row(
-            "image type",
-            f"clip art {result.image_type.clip_art}/3, "
-            f"line drawing {result.image_type.line_drawing}",
-        )
+        table.add_row("image type", describe_image_type(result.image_type))
     if result.adult is not None:
         a = result.adult
         table.add_row(
@@ -100,7 +132,7 @@ def result_table(result: AnalysisResult, title: str | None = None) -> Table:
         table.add_row(label, "\n".join(parts) or "(none)")
     if result.text is not None:
         table.add_row("text", "\n".join(line.text for line in result.text) or "(none)")
-    return table
+    return rendered
 
 
-__all__ = ["result_table"]
+__all__ = ["describe_image_type", "result_table"]

@@ -424,6 +424,7 @@ class AnalysisResult:
     elapsed_s: float | None = field(default=None, compare=False)
     fallback_reason: str | None = None
     abstention: str | None = None
+    replayed_from: str | None = field(default=None, compare=False)
     raw: Any = field(default=None, compare=False, repr=False)
 
     # -- conveniences -----------------------------------------------------------------
@@ -486,7 +487,8 @@ class AnalysisResult:
             parts.append(f"{len(self.text)} line{'s' if len(self.text) != 1 else ''} of text")
         size = f" {self.metadata.width}x{self.metadata.height}" if self.metadata else ""
         body = "; ".join(parts) if parts else "nothing found"
-        return f"[{self.backend}{size}] {body}"
+        replayed = f", replayed from {self.replayed_from}" if self.replayed_from else ""
+        return f"[{self.backend}{size}{replayed}] {body}"
 
     def with_timing(self, elapsed_s: float) -> AnalysisResult:
         return replace(self, elapsed_s=elapsed_s)
@@ -580,6 +582,7 @@ def iter_feature_fields() -> Iterator[str]:
         "elapsed_s",
         "fallback_reason",
         "abstention",
+        "replayed_from",
         "raw",
     }
     return (f.name for f in fields(AnalysisResult) if f.name not in skip)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
+from rich.progress import Progress
 
-from visionkit.batch.command import finished_inputs, iter_images
+from visionkit.batch.command import _RateColumn, finished_inputs, iter_images
 from visionkit.cli import main
 from visionkit.results import AnalysisResult
 
@@ -117,3 +119,59 @@ def test_a_rate_for_a_backend_that_calls_nothing_is_a_usage_error(folder, capsys
 def test_resume_without_out_is_a_usage_error(folder, capsys):
     assert main(["analyze", str(folder), "--resume"]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def test_the_progress_rate_is_the_runs_average_not_the_last_burst():
+    """A stacked local batch finishes many images at one instant; the bar must not read that
+    burst as the speed (it showed 1653 img/s in a run whose summary said 4.9 images/s)."""
+    now = [0.0]
+    progress = Progress(get_time=lambda: now[0])
+    task_id = progress.add_task("analysing", total=64)
+    now[0] = 10.0
+    progress.advance(task_id, 32)  # one batch of 32 after 10 s...
+    now[0] = 10.001
+    progress.advance(task_id, 1)  # ...and the next image a millisecond later
+    (task,) = progress.tasks
+    assert _RateColumn().render(task).plain == f"{33 / 10.001:.1f} img/s"
+
+
+def test_piped_output_keeps_one_entry_per_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    folder = tmp_path / ("a-folder-with-a-long-name-" * 3)
+    folder.mkdir()
+    source = Path(__file__).resolve().parents[2] / "examples" / "images" / "chelsea.png"
+    shutil.copy(source, folder / "chelsea.png")
+    assert main(["analyze", str(folder), "-f", "colors"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{folder / 'chelsea.png'}: [local] mostly ")
+
+
+@pytest.mark.parametrize(
+    ("changed", "named"),
+    [
+        (["-f", "colors,image_type"], "features"),
+        (["-f", "colors", "-b", "fake"], "backend"),
+        (["-f", "colors", "-o", "top_k=1"], "options"),
+    ],
+)
+def test_resume_refuses_other_settings(folder, tmp_path, capsys, changed, named):
+    out = tmp_path / "results.jsonl"
+    base = ["analyze", str(folder), "-r", "--out", str(out)]
+    main([*base, "-f", "colors"])
+    recorded = json.loads((tmp_path / "results.jsonl.run.json").read_text())
+    assert recorded == {"backend": "local", "features": ["colors"], "options": {}, "raw": False}
+    before = out.read_text()
+    capsys.readouterr()
+    assert main([*base, *changed, "--resume"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--resume would mix results made with other settings" in err
+    assert f"{named}:" in err
+    assert out.read_text() == before
+
+
+def test_resume_refuses_an_output_without_its_settings(folder, tmp_path, capsys):
+    out = tmp_path / "results.jsonl"
+    out.write_text('{"input": "a.jpg", "schema": "visionkit.result/1", "backend": "local"}\n')
+    assert main(["analyze", str(folder), "--out", str(out), "--resume", "-f", "colors"]) == 2
+    assert "no record of the settings" in " ".join(capsys.readouterr().err.split())

@@ -36,6 +36,7 @@ def test_compare_prints_tables_and_writes_the_report_and_csv(photos, tmp_path, a
     for name in METRICS:
         assert name in out
     assert f"wrote {report}" in err and f"wrote {table}" in err
+    assert f"azure answers were replayed from {cassette}" in " ".join(err.split())
     assert all(str(p) in report.read_text(encoding="utf-8") for p in photos)
     rows = list(csv.DictReader(table.read_text(encoding="utf-8").splitlines()))
     assert len(rows) == 2 * len(photos)
@@ -82,3 +83,16 @@ def test_a_folder_without_images_is_a_usage_error(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["compare", str(tmp_path / "empty")]) == EXIT_USAGE
     assert "No images found" in capsys.readouterr().err
+
+
+def test_one_backend_says_why_there_is_no_agreement(photos, tmp_path, capsys):
+    report = tmp_path / "one.html"
+    code = main(
+        ["compare", str(photos[0]), "--backends", "local", "-f", "colors", "--report", str(report)]
+    )
+    out, err = capsys.readouterr()
+    assert code == EXIT_OK, err
+    assert "No agreement to show: it takes two backends, and only local ran." in out
+    assert "Agreement" not in out
+    assert "Latency" in out
+    assert "No agreement to show" in report.read_text(encoding="utf-8")

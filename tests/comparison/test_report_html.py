@@ -232,3 +232,26 @@ def test_an_image_without_a_source_has_no_preview_but_keeps_its_boxes(page):
     (svg,) = truck.find_all("svg")
     assert svg.find_all("image") == []
     assert len(svg.find_all("rect", data_backend="azure")) == 1
+
+
+def test_replayed_answers_are_labelled_as_replayed(tmp_path: Path) -> None:
+    replayed = replace(azure_result(), replayed_from="bundled:azure/analyze-all-features")
+    comparison = build_comparison(
+        [("a.jpg", {"local": CAT, "azure": replayed}, {})], ["local", "azure"]
+    )
+    page = parse(comparison.to_html())
+
+    notice = section(page, "replayed")
+    assert "not from the service" in notice.all_text()
+    (item,) = notice.find_all("li", data_backend="azure")
+    assert "bundled:azure/analyze-all-features" in item.all_text()
+    (column,) = page.find_all("section", data_backend="azure")
+    (mark,) = column.find_all("p", data_replayed="bundled:azure/analyze-all-features")
+    assert "not a live answer" in mark.all_text()
+    row = section(page, "summary").find_all("tr", data_pair="local vs azure")[0]
+    assert row.find_all("td")[0].all_text() == "local vs azure (azure replayed)"
+    assert page.find_all("section", data_backend="local")[0].find_all("p", class_="replayed") == []
+
+
+def test_a_live_comparison_has_no_replay_notice(page: Element) -> None:
+    assert page.find_all("section", data_section="replayed") == []

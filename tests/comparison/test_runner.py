@@ -167,20 +167,7 @@ def test_network_backends_run_concurrently_and_cpu_backends_one_at_a_time():
     assert len(comparison.images) == 8 and comparison.failures == ()
 
 
-def _local_model_problem() -> str | None:
-    try:
-        from visionkit.backends.local.classifier import ImageClassifier
-
-        ImageClassifier.load(None)
-    except Exception as exc:
-        return f"the local CNN is not available yet ({type(exc).__name__}: {exc})"
-    return None
-
-
 def test_the_trained_local_model_against_replayed_azure(tmp_path):
-    problem = _local_model_problem()
-    if problem is not None:
-        pytest.skip(problem)
     photos = [EXAMPLE_IMAGES / "chelsea.png", EXAMPLE_IMAGES / "dog.jpg"]
     cassette = azure_cassette(tmp_path / "cassette", AZURE_FEATURES, len(photos))
     with replay(cassette) as played:

@@ -7,6 +7,11 @@ flight; ``--resume`` then skips every input that already has a result line
 last line for an input is the one that counts). The records have the shape
 ``visionkit analyze --json`` prints.
 
+The run's settings (backend, features, options, ``--raw``) are written beside
+the output as ``<out>.run.json``; ``--resume`` compares them with the new
+command's and refuses when they differ, since the old lines would otherwise
+be kept as if the new settings had produced them.
+
 The image list is walked twice, once to count (for the progress bar's ETA)
 and once to analyse, rather than held in memory: a walk is cheap next to an
 analysis, and a list of millions of paths is not.
@@ -82,6 +87,71 @@ def _images_in(folder: Path, names: Iterator[str] | list[str]) -> Iterator[str]:
             yield str(folder / name)
 
 
+def no_images_error(targets: Sequence[str], *, recursive: bool) -> ConfigError:
+    """The error for folders that hold no image where the walk looked, with the way out.
+
+    A folder whose photos sit in sub-folders is the usual case (``2024/01/...``):
+    without ``-r`` the walk reads only the top level, and a run that analysed
+    nothing must say so rather than report "done 0" and succeed. ``analyze`` and
+    ``compare`` both end here, so they agree on what a folder means.
+    """
+    folders = [t for t in targets if not is_url(t) and Path(t).expanduser().is_dir()]
+    where = ", ".join(folders or targets)
+    deeper = 0 if recursive else sum(1 for _ in iter_images(folders, recursive=True))
+    hint = (
+        f"; {deeper:,} image(s) are in sub-folders: add -r (--recursive) to include them"
+        if deeper
+        else f" (visionkit reads {', '.join(sorted(IMAGE_SUFFIXES))})"
+    )
+    return ConfigError(f"No images found in {where}{hint}.")
+
+
+def run_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """What decides a result line's content: compared by ``--resume`` (see the module docstring)."""
+    from visionkit.config import resolve_backend_name
+    from visionkit.features import parse_features
+
+    features = parse_features(args.features) if args.features else None
+    return {
+        "backend": resolve_backend_name(args.backend).value,
+        "features": sorted(f.value for f in features) if features is not None else "all",
+        "options": dict(sorted(dict(args.option).items())),
+        "raw": bool(args.raw),
+    }
+
+
+def settings_path(out_path: Path) -> Path:
+    return out_path.with_name(out_path.name + ".run.json")
+
+
+def check_resumable(out_path: Path, settings: dict[str, Any]) -> None:
+    """Refuse to resume a run that was made with other settings (or whose settings are unknown)."""
+    recorded_path = settings_path(out_path)
+    if not recorded_path.exists():
+        raise ConfigError(
+            f"{out_path} has no record of the settings it was made with ({recorded_path.name} "
+            f"is missing), so --resume cannot tell whether its results match this command. "
+            f"Start afresh with another --out, or recreate {recorded_path.name} by hand."
+        )
+    try:
+        recorded = json.loads(recorded_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{recorded_path} cannot be read ({exc}); start afresh.") from exc
+    if recorded != settings:
+        if isinstance(recorded, dict):
+            changed = [
+                f"{key}: {recorded.get(key)!r} then, {value!r} now"
+                for key, value in settings.items()
+                if recorded.get(key) != value
+            ]
+        else:
+            changed = [f"{recorded_path.name} is not a settings record"]
+        raise ConfigError(
+            f"--resume would mix results made with other settings into {out_path}: "
+            f"{'; '.join(changed)}. Resume with the original settings, or choose another --out."
+        )
+
+
 def finished_inputs(path: Path) -> set[str]:
     """Inputs with a result line in ``path`` (a previous run's output); errors do not count.
 
@@ -102,11 +172,18 @@ def finished_inputs(path: Path) -> set[str]:
 
 
 class _RateColumn(ProgressColumn):
-    """Images per second, averaged by rich over the last half minute."""
+    """Images per second since the run started: the figure the closing summary prints.
+
+    Not rich's own speed, which averages the last samples only: a local run
+    finishes a whole stacked batch in one instant, and a rate measured over that
+    burst read "1653 img/s" in a run whose summary then said 4.9.
+    """
 
     def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:.1f} img/s" if speed else "- img/s", style="progress.data.speed")
+        elapsed = task.finished_time if task.finished else task.elapsed
+        if not elapsed or not task.completed:
+            return Text("- img/s", style="progress.data.speed")
+        return Text(f"{task.completed / elapsed:.1f} img/s", style="progress.data.speed")
 
 
 def run_batch(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -122,6 +199,9 @@ def run_batch(args: argparse.Namespace, out: Console, err: Console) -> int:
         )
     if args.resume and out_path is None:
         raise ConfigError("--resume continues the run written to --out FILE; give --out.")
+    settings = run_settings(args)
+    if out_path is not None and args.resume and out_path.exists():
+        check_resumable(out_path, settings)
     skip = finished_inputs(out_path) if (out_path is not None and args.resume) else set()
     features = parse_features(args.features) if args.features else None
 
@@ -129,8 +209,12 @@ def run_batch(args: argparse.Namespace, out: Console, err: Console) -> int:
         return (i for i in iter_images(args.images, recursive=args.recursive) if i not in skip)
 
     total = sum(1 for _ in todo())
+    if total == 0 and not skip:
+        raise no_images_error(args.images, recursive=args.recursive)
     if skip:
-        err.print(f"Resuming: {len(skip):,} image(s) already have results in {out_path}.")
+        err.print(
+            f"Resuming: {len(skip):,} image(s) already have results in {out_path}.", markup=False
+        )
     run = analyze_many(
         todo(),
         features,
@@ -142,6 +226,8 @@ def run_batch(args: argparse.Namespace, out: Console, err: Console) -> int:
     )
     started = time.perf_counter()
     sink = _open_sink(out_path)
+    if out_path is not None:
+        settings_path(out_path).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -187,7 +273,10 @@ def _emit(item: BatchItem, sink: IO[str] | None, out: Console, args: argparse.Na
     elif args.json:
         print(json.dumps(record, ensure_ascii=False), flush=True)
     elif item.result is not None:
-        out.print(f"{item.label}: {item.result.summary()}", highlight=False, markup=False)
+        # soft_wrap: one entry per line even when piped, where rich would wrap at 80 columns.
+        out.print(
+            f"{item.label}: {item.result.summary()}", highlight=False, markup=False, soft_wrap=True
+        )
 
 
 def _summary(stats: BatchStats, elapsed: float, err: Console, out_path: Path | None) -> None:
@@ -201,15 +290,22 @@ def _summary(stats: BatchStats, elapsed: float, err: Console, out_path: Path | N
         highlight=False,
     )
     if out_path is not None:
-        err.print(f"results: {out_path}", highlight=False)
+        err.print(f"results: {out_path}", highlight=False, markup=False)
     if stats.failures:
         err.print(f"[red]{stats.failed:,} image(s) failed:[/red]")
         for label, message in stats.failures[:MAX_FAILURES_LISTED]:
-            err.print(f"  {label}: {message}", highlight=False, markup=False)
+            err.print(f"  {label}: {message}", highlight=False, markup=False, soft_wrap=True)
         if stats.failed > MAX_FAILURES_LISTED:
             rest = stats.failed - MAX_FAILURES_LISTED
             where = f"; all are in {out_path}" if out_path else ""
-            err.print(f"  ... and {rest:,} more{where}", highlight=False)
+            err.print(f"  ... and {rest:,} more{where}", highlight=False, markup=False)
 
 
-__all__ = ["IMAGE_SUFFIXES", "finished_inputs", "iter_images", "run_batch", "wants_batch"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "finished_inputs",
+    "iter_images",
+    "no_images_error",
+    "run_batch",
+    "wants_batch",
+]

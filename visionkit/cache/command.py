@@ -7,6 +7,7 @@ import datetime as dt
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from visionkit.cache.defaults import default_cache
 
@@ -19,14 +20,18 @@ def run_cache_command(args: argparse.Namespace, out: Console, err: Console) -> i
     if args.cache_command == "clear":
         deleted = cache.clear(args.backend)
         what = f"{args.backend} " if args.backend else ""
-        out.print(f"deleted {deleted:,} {what}cached result(s) from {cache.path}", highlight=False)
+        out.print(
+            f"deleted {deleted:,} {what}cached result(s) from {cache.path}",
+            highlight=False,
+            markup=False,
+        )
         return EXIT_OK if cache.enabled else EXIT_SOME_FAILED
     stats = cache.stats()
     table = Table(show_header=False, box=None)
-    table.add_row("file", str(stats.path))
+    table.add_row("file", Text(str(stats.path)))
     table.add_row("entries", f"{stats.entries:,}")
     for backend, count in sorted(stats.by_backend.items()):
-        table.add_row(f"  {backend}", f"{count:,}")
+        table.add_row(Text(f"  {backend}"), f"{count:,}")
     table.add_row("size", f"{stats.bytes / 1e6:,.1f} MB of {stats.max_bytes / 1e6:,.0f} MB")
     table.add_row("max age", f"{stats.max_age_s / 86400:g} days")
     if stats.oldest is not None:

@@ -84,8 +84,8 @@ def ranked_concepts_all(result: AnalysisResult, crosswalk: Crosswalk) -> list[tu
 def ranked_concepts(result: AnalysisResult, crosswalk: Crosswalk) -> list[tuple[str, float]]:
     """:func:`ranked_concepts_all` without the broader concepts a more specific one implies.
 
-    This is what "best label" means: the local backend's derived "animal" (its
-    probability is the sum over every animal class, so always the highest)
+    This is what "best label" means: the local backend's derived "animal" (as
+    confident as its most probable animal class, so tied with "cat" at the top)
     must not hide its actual answer, "cat".
     """
     ranked = ranked_concepts_all(result, crosswalk)

@@ -66,6 +66,9 @@ ul.tags li.unshared { background: var(--disagree-bg); color: var(--disagree); }
 .swatch { display: inline-block; width: 12px; height: 12px; border: 1px solid #adb5bd;
           vertical-align: middle; margin-right: 3px; }
 .error { color: var(--disagree); }
+.replayed { color: #e67700; font-weight: 600; }
+section.replayed { border: 2px solid #e67700; border-radius: 8px; padding: 8px 16px;
+                   margin: 16px 0; background: #fff9db; }
 table.metrics { margin-top: 12px; font-size: 13px; }
 """
 
@@ -84,6 +87,7 @@ def render_html(comparison: Comparison, *, thumbnail_size: int = 360) -> str:
         f'<p class="muted">{len(comparison.images)} image(s); backends '
         f"{escape(', '.join(comparison.backends))}; {len(comparison.failures)} failure(s); "
         f"generated {generated}.</p></header>",
+        _replay_notice(comparison),
         _summary_section(comparison),
         _latency_section(comparison),
         _settings_section(comparison),
@@ -117,11 +121,55 @@ def _num(value: float | None) -> str:
     return "&ndash;" if value is None else f"{value:.2f}"
 
 
+def replayed_sources(comparison: Comparison) -> dict[str, list[str]]:
+    """Each backend some of whose results a cassette replayed, with the cassettes' names."""
+    sources: dict[str, list[str]] = {}
+    for image in comparison.images:
+        for backend, result in image.results.items():
+            if result.replayed_from is not None:
+                names = sources.setdefault(backend, [])
+                if result.replayed_from not in names:
+                    names.append(result.replayed_from)
+    return sources
+
+
+def _replay_notice(comparison: Comparison) -> str:
+    """A banner when any answer was replayed: a replay must never pass for the service."""
+    sources = replayed_sources(comparison)
+    if not sources:
+        return ""
+    items = "".join(
+        f'<li data-backend="{escape(backend)}"><b>{escape(backend)}</b>: replayed from '
+        f"{escape(', '.join(names))}</li>"
+        for backend, names in sources.items()
+    )
+    return (
+        '<section id="replayed" data-section="replayed" class="replayed">'
+        "<h2>Replayed answers, not live ones</h2>"
+        "<p>These backends' answers came from recorded cassettes, not from the service. "
+        "A recording answers whatever image it was made with, so agreement figures that "
+        "involve a replayed backend describe the recording, not the backend's opinion of "
+        f"these images.</p><ul>{items}</ul></section>"
+    )
+
+
+def _pair_label(pair: str, replayed: Iterable[str]) -> str:
+    marked = [b for b in replayed if b in pair.split(" vs ")]
+    return f"{pair} ({', '.join(marked)} replayed)" if marked else pair
+
+
 def _summary_section(comparison: Comparison) -> str:
+    if not comparison.pairs:
+        return (
+            '<section id="summary" data-section="summary"><h2>Agreement</h2>'
+            "<p>No agreement to show: it takes two backends, and only "
+            f"{escape(', '.join(comparison.backends))} ran.</p></section>"
+        )
     summary = comparison.summary()
+    replayed = replayed_sources(comparison)
     rows = "".join(
         f'<tr data-pair="{escape(s.pair)}" data-metric="{escape(s.metric)}">'
-        f"<td>{escape(s.pair)}</td><td>{escape(s.metric)}</td>"
+        f"<td>{escape(_pair_label(s.pair, replayed))}</td><td>{escape(s.metric)}</td>"
         f'<td class="num">{_pct(s.agreement_rate)}</td><td class="num">{s.agreed}</td>'
         f'<td class="num">{s.disagreed}</td><td class="num">{s.not_comparable}</td>'
         f'<td class="num">{_num(s.mean_value)}</td>'
@@ -335,6 +383,11 @@ def _backend_column(
     others = [image.results[b] for b in comparison.backends if b != backend and b in image.results]
     timing = f" · {_ms(result.elapsed_s)}" if result.elapsed_s is not None else ""
     body = [f'<h4>{escape(backend)} <span class="muted">{timing}</span></h4>']
+    if result.replayed_from:
+        body.append(
+            f'<p class="replayed" data-replayed="{escape(result.replayed_from)}">replayed from '
+            f"{escape(result.replayed_from)}, not a live answer</p>"
+        )
     if result.fallback_reason:
         body.append(f'<p class="muted">fallback: {escape(result.fallback_reason)}</p>')
     if result.caption is not None:

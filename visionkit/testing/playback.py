@@ -11,6 +11,10 @@ recorded one still matches. Identical requests are answered in recorded
 order, which is what a polling loop needs: *running*, *running*, *succeeded*.
 Different requests are matched independently, so concurrent requests may
 arrive in any order.
+
+For its duration a session also keeps away from the user's result cache, and
+when replaying it marks each remote result with ``replayed_from``
+(:mod:`visionkit.testing.session` says why and how).
 """
 
 from __future__ import annotations
@@ -23,7 +27,19 @@ from types import TracebackType
 from typing import Literal, Self
 
 import httpx
-import respx
+
+from visionkit.errors import MissingDependencyError
+
+try:
+    import respx
+except ModuleNotFoundError as exc:  # the base install has no respx: say which extra brings it
+    if exc.name != "respx":
+        raise
+    raise MissingDependencyError(
+        "Cassette replay and recording (visionkit.testing.replay, the vision_cassette fixture)",
+        module="respx",
+        extra="testing",
+    ) from exc
 
 from visionkit.testing.bundled import BUNDLED_ROOT
 from visionkit.testing.cassette import Interaction, RecordedRequest, load_cassette
@@ -41,6 +57,7 @@ from visionkit.testing.scrub import (
     scrub_request,
     secrets_in,
 )
+from visionkit.testing.session import CacheIsolation, ReplayMarker
 
 Mode = Literal["replay", "record", "auto"]
 
@@ -94,8 +111,11 @@ class Cassette:
         strict: bool = False,
         rules: ScrubRules = DEFAULT_RULES,
         key_env: Sequence[str] = KEY_ENV,
+        label: str | None = None,
     ) -> None:
         self.path = Path(path)
+        self.label = label or _default_label(self.path)
+        """What replayed results name as their source (``AnalysisResult.replayed_from``)."""
         self._explicit_mode = mode
         self.requested_mode = resolve_mode(mode)
         self.strict = strict
@@ -105,6 +125,8 @@ class Cassette:
         """The mode actually in force, once entered (``auto`` resolves to one of these)."""
         self._player: _Player | None = None
         self._recorder: Recorder | None = None
+        self._cache_isolation: CacheIsolation | None = None
+        self._marker: ReplayMarker | None = None
         self.written: list[Path] = []
         """Files written by the last recording."""
 
@@ -146,6 +168,11 @@ class Cassette:
             )
             self._recorder = Recorder(rules=rules)
             self._recorder.start()
+        self._cache_isolation = CacheIsolation()
+        self._cache_isolation.start()
+        if self.mode == "replay":
+            self._marker = ReplayMarker(self.label)
+            self._marker.start()
 
     def close(self, *, succeeded: bool = True) -> None:
         """Stop serving or recording; what ``with`` does on exit.
@@ -155,6 +182,12 @@ class Cassette:
         passes the test's outcome here, since a fixture's ``with`` block never
         sees the test's exception.
         """
+        if self._marker is not None:
+            self._marker.stop()
+            self._marker = None
+        if self._cache_isolation is not None:
+            self._cache_isolation.stop()
+            self._cache_isolation = None
         if self._player is not None:
             self._player.stop()
             if succeeded:
@@ -221,6 +254,7 @@ def replay(
     strict: bool = False,
     rules: ScrubRules = DEFAULT_RULES,
     key_env: Sequence[str] = KEY_ENV,
+    label: str | None = None,
 ) -> Cassette:
     """Serve HTTP from the cassette at ``path`` (or record it), for ``with`` blocks.
 
@@ -229,13 +263,26 @@ def replay(
     rewrites it; ``"auto"`` replays an existing cassette and otherwise records
     if one of ``key_env`` holds a key. ``strict`` also matches on the request
     body's SHA-256 (interactions recorded without a digest match any body).
-    ``rules`` must be the ones the cassette was recorded with.
+    ``rules`` must be the ones the cassette was recorded with. ``label`` is how
+    replayed results name their source in ``replayed_from`` (default: the path,
+    or ``bundled:<name>`` for a shipped cassette).
+
+    While the session lasts the result cache is off (replayed answers must
+    never reach it, and a recording must make every request), and every result
+    a remote backend returns during a replay carries ``replayed_from``.
 
     >>> with replay("tests/cassettes/test_tags") as cassette:  # doctest: +SKIP
     ...     result = analyzer.analyze("photo.jpg", features=["tags"])
     ...     cassette.assert_all_played()
     """
-    return Cassette(path, mode=mode, strict=strict, rules=rules, key_env=key_env)
+    return Cassette(path, mode=mode, strict=strict, rules=rules, key_env=key_env, label=label)
+
+
+def _default_label(path: Path) -> str:
+    resolved = path.resolve()
+    if resolved.is_relative_to(BUNDLED_ROOT):
+        return f"bundled:{resolved.relative_to(BUNDLED_ROOT).as_posix()}"
+    return str(path)
 
 
 class _Player:

@@ -1,7 +1,12 @@
 """The ``vision_cassette`` pytest fixture: one cassette per test, found by the test's name.
 
-Registered through the ``pytest11`` entry point, so it is active wherever
-visionkit is installed; nothing is imported until pytest loads it.
+Registered through the ``pytest11`` entry point, so pytest loads it wherever
+visionkit is installed, including the projects of users who never installed
+the ``testing`` extra. Loading it must therefore cost nothing and need nothing
+beyond pytest: respx and :mod:`visionkit.testing.playback` are imported only
+when a test asks for the fixture, and a missing respx then fails that test
+with a :class:`~visionkit.errors.MissingDependencyError` naming
+``pip install 'visionkit[testing]'`` instead of breaking every pytest run.
 
 By default the cassette of ``tests/backends/test_azure.py::test_tags`` is
 ``<rootdir>/tests/cassettes/test_azure/test_tags``. Change the root with the
@@ -22,10 +27,12 @@ from __future__ import annotations
 import re
 from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from visionkit.testing.playback import Cassette, replay
+if TYPE_CHECKING:
+    from visionkit.testing.playback import Cassette
 
 INI_ROOT = "vision_cassette_dir"
 DEFAULT_ROOT = "tests/cassettes"
@@ -84,6 +91,11 @@ def vision_cassette(request: pytest.FixtureRequest) -> Iterator[Cassette]:
     A recording is saved only if the test passed: a fixture never sees the
     test's exception, so the outcome comes from the report hook above.
     """
+    # Imported here, not at the top: the plugin loads in every pytest run of every
+    # project that has visionkit installed, and respx comes only with the extra.
+    # Without it this import raises MissingDependencyError, which names the extra.
+    from visionkit.testing.playback import replay
+
     marker = request.node.get_closest_marker("vision_cassette")
     options = {k: v for k, v in (marker.kwargs if marker else {}).items() if k != "path"}
     cassette = replay(cassette_path(request), **options)

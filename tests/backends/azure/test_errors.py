@@ -11,6 +11,7 @@ from visionkit.errors import (
     BackendTimeoutError,
     BackendUnavailableError,
     InvalidImageError,
+    QuotaExceededError,
     RateLimitError,
 )
 
@@ -32,7 +33,7 @@ def _map(name: str, **kwargs):
     ("fixture", "cls", "code"),
     [
         ("401-invalid-key", AuthenticationError, "401"),
-        ("403-quota", AuthenticationError, "403"),
+        ("403-quota", QuotaExceededError, "403"),
         ("429-rate-limit", RateLimitError, "429"),
         ("400-invalid-image-format", InvalidImageError, "InvalidImageFormat"),
         ("400-invalid-image-url", InvalidImageError, "InvalidImageUrl"),

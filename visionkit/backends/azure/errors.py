@@ -10,6 +10,9 @@ proxy may answer HTML or nothing at all; every shape gives a clear error.
 
 The class is chosen from the status first and the code second:
 
+* 403 whose message or code speaks of the call quota ("Out of call volume
+  quota for ComputerVision F0 pricing tier") -> :class:`QuotaExceededError`:
+  the key is valid, the tier's allowance is spent; 403 is never retried
 * 401/403 -> :class:`AuthenticationError`
 * 429 -> :class:`RateLimitError` (reached only after the retries ran out)
 * 4xx with an image code -> :class:`InvalidImageError`
@@ -31,6 +34,7 @@ from visionkit.errors import (
     BackendTimeoutError,
     BackendUnavailableError,
     InvalidImageError,
+    QuotaExceededError,
     RateLimitError,
     VisionKitError,
 )
@@ -105,12 +109,21 @@ def error_from_response(
     }
     ticket = f" (request id {request_id})" if request_id else ""
 
+    if status == 403 and _is_quota(code, outer_code, message):
+        return QuotaExceededError(
+            f"{SERVICE} refused {operation} because the resource's call quota is used up: "
+            f"{said}. The key is valid and retrying now will not help: switch the resource to "
+            f"a paid pricing tier in the Azure portal, use another resource's key, or wait "
+            f"until the quota renews; a configured fallback backend answers meanwhile.{ticket}",
+            retry_after=parse_retry_after(headers.get("Retry-After")),
+            **common,
+        )
     if status in (401, 403):
         return AuthenticationError(
             f"{SERVICE} rejected the credentials for {operation}: {said}. Check that "
             f"AZURE_VISION_KEY and AZURE_VISION_ENDPOINT come from the same Computer Vision "
-            f"resource (Keys and Endpoint page in the Azure portal), that the key was not "
-            f"regenerated, and that the resource's quota is not used up.",
+            f"resource (Keys and Endpoint page in the Azure portal) and that the key was not "
+            f"regenerated.",
             **common,
         )
     if status == 429:
@@ -154,6 +167,12 @@ def error_from_response(
         f"{SERVICE} refused {operation}{where}: {said}.{ticket}",
         **common,
     )
+
+
+def _is_quota(code: str | None, outer_code: str | None, message: str | None) -> bool:
+    """Whether a 403 is about the call quota rather than the credentials."""
+    said = " ".join(part for part in (code, outer_code, message) if part)
+    return "quota" in said.lower()
 
 
 def _parse_error_body(body: bytes) -> tuple[str | None, str | None, str | None, str | None]:

@@ -6,7 +6,8 @@ lists the broader or synonymous names it implies.
 
 A derived tag is exactly as confident as the most probable class that
 implies it. That is a lower bound on the model's probability of the broader
-label (which would be the *sum* over its classes, kept in ``raw``), so a
+label (which would be the *sum* over its classes, computable from the
+per-class probabilities in ``raw["probabilities"]``), so a
 derived tag is never overconfident, and it never outranks the specific class
 it came from: a cat photo's top tag is "cat", with "mammal" and "animal"
 beside it, as a cloud service would answer.
