@@ -16,6 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from visionkit.errors import InvalidImageError
 from visionkit.images.loaded import LoadedImage
+from visionkit.images.structure import check_structure
 from visionkit.images.validate import ImageLimits, check_dimensions
 
 
@@ -26,6 +27,7 @@ def decode(data: bytes, source: str, limits: ImageLimits, *, url: str | None = N
             f"{source} is empty (0 bytes). Pass the image file's content.", source=source
         )
     accepted = ", ".join(sorted(limits.allowed_formats))
+    check_structure(data, source, limits)
     try:
         # Only the accepted formats' parsers ever see the data: Pillow's rarer
         # plugins are the least hardened against hostile files.
@@ -42,6 +44,8 @@ def decode(data: bytes, source: str, limits: ImageLimits, *, url: str | None = N
         # Pillow's own check ran in open(); it raises the warning only where the
         # caller's warning filters say so. Either way the answer is the same.
         raise _bomb(source, exc) from exc
+    except MemoryError as exc:
+        raise _no_memory(source) from exc
     except Exception as exc:  # plugins raise SyntaxError, struct.error, ...
         raise _corrupt(source, exc) from exc
 
@@ -57,6 +61,8 @@ def decode(data: bytes, source: str, limits: ImageLimits, *, url: str | None = N
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise _bomb(source, exc) from exc
+        except MemoryError as exc:
+            raise _no_memory(source) from exc
         except Exception as exc:  # decoders raise OSError, ValueError, zlib.error...
             raise _corrupt(source, exc) from exc
     return LoadedImage(pixels=pixels, data=data, format=fmt, source=source, url=url)
@@ -77,6 +83,14 @@ def _bomb(source: str, exc: BaseException) -> InvalidImageError:
     return InvalidImageError(
         f"{source} is refused as a possible decompression bomb: {exc}. Downscale it, "
         "or raise ImageLimits.max_pixels if you trust it.",
+        source=source,
+    )
+
+
+def _no_memory(source: str) -> InvalidImageError:
+    return InvalidImageError(
+        f"Not enough memory to decode {source}. Downscale it, or lower ImageLimits.max_pixels "
+        "so that such images are refused before decoding.",
         source=source,
     )
 
