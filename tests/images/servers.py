@@ -31,7 +31,7 @@ def serve(routes: dict[str, Handler]) -> Iterator[Server]:
     holder: dict[str, Server] = {}
 
     class Handle(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             server = holder["server"]
             server.requests.append((self.path, dict(self.headers.items())))
             handler = server.routes.get(self.path.split("?", 1)[0])

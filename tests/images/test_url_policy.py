@@ -30,11 +30,13 @@ def png(chelsea_png) -> bytes:
 
 
 def test_a_redirect_to_a_refused_address_never_reaches_it(png):
-    with serve({"/internal-admin": body(png)}) as admin:
-        with serve({"/cat.png": redirect(admin.url("/internal-admin?x=1"))}) as public:
-            limits = ImageLimits(resolver=loopback, allowed_hosts=("images.test",))
-            with pytest.raises(InvalidImageError) as info:
-                load_image(public.url("/cat.png", host="images.test"), limits=limits)
+    with (
+        serve({"/internal-admin": body(png)}) as admin,
+        serve({"/cat.png": redirect(admin.url("/internal-admin?x=1"))}) as public,
+    ):
+        limits = ImageLimits(resolver=loopback, allowed_hosts=("images.test",))
+        with pytest.raises(InvalidImageError) as info:
+            load_image(public.url("/cat.png", host="images.test"), limits=limits)
     assert "[rule: private-address]" in str(info.value)
     assert "127.0.0.1 is a loopback address" in str(info.value)
     assert len(public.requests) == 1
@@ -42,11 +44,13 @@ def test_a_redirect_to_a_refused_address_never_reaches_it(png):
 
 
 async def test_the_async_loader_refuses_the_same_hop(png):
-    with serve({"/internal-admin": body(png)}) as admin:
-        with serve({"/cat.png": redirect(admin.url("/internal-admin"))}) as public:
-            limits = ImageLimits(resolver=loopback, allowed_hosts=("images.test",))
-            with pytest.raises(InvalidImageError, match=r"rule: private-address"):
-                await load_image_async(public.url("/cat.png", host="images.test"), limits=limits)
+    with (
+        serve({"/internal-admin": body(png)}) as admin,
+        serve({"/cat.png": redirect(admin.url("/internal-admin"))}) as public,
+    ):
+        limits = ImageLimits(resolver=loopback, allowed_hosts=("images.test",))
+        with pytest.raises(InvalidImageError, match=r"rule: private-address"):
+            await load_image_async(public.url("/cat.png", host="images.test"), limits=limits)
     assert admin.requests == []
 
 
@@ -59,28 +63,31 @@ async def test_the_async_loader_refuses_the_same_hop(png):
     ],
 )
 def test_the_allow_options_let_a_private_redirect_through(png, limits):
-    with serve({"/internal": body(png)}) as target:
-        with serve({"/cat.png": redirect(target.url("/internal"))}) as first:
-            loaded = load_image(first.url("/cat.png"), limits=limits)
+    with (
+        serve({"/internal": body(png)}) as target,
+        serve({"/cat.png": redirect(target.url("/internal"))}) as first,
+    ):
+        loaded = load_image(first.url("/cat.png"), limits=limits)
     assert loaded.format == "PNG"
     assert len(target.requests) == 1
 
 
 def test_a_host_name_that_resolves_to_loopback_is_loopback(png):
-    with serve({"/cat.png": body(png)}) as server:
-        with pytest.raises(InvalidImageError) as info:
-            load_image(
-                server.url("/cat.png", host="innocent.example"),
-                limits=ImageLimits(resolver=loopback),
-            )
+    with serve({"/cat.png": body(png)}) as server, pytest.raises(InvalidImageError) as info:
+        load_image(
+            server.url("/cat.png", host="innocent.example"),
+            limits=ImageLimits(resolver=loopback),
+        )
     assert "innocent.example resolves to 127.0.0.1, a loopback address" in str(info.value)
     assert server.requests == []
 
 
 def test_by_default_even_the_first_url_may_not_be_private(png):
-    with serve({"/cat.png": body(png)}) as server:
-        with pytest.raises(InvalidImageError, match=r"allow_private or add the host"):
-            load_image(server.url("/cat.png"))
+    with (
+        serve({"/cat.png": body(png)}) as server,
+        pytest.raises(InvalidImageError, match=r"allow_private or add the host"),
+    ):
+        load_image(server.url("/cat.png"))
     assert server.requests == []
 
 
@@ -100,16 +107,20 @@ def test_the_environment_sets_the_policy(png, monkeypatch):
 
 
 def test_no_redirects_at_all(png):
-    with serve({"/a": redirect("/b"), "/b": body(png)}) as server:
-        with pytest.raises(InvalidImageError, match=r"no redirects are allowed.*rule: redirects"):
-            load_image(server.url("/a"), limits=ImageLimits(allow_private=True, max_redirects=0))
+    with (
+        serve({"/a": redirect("/b"), "/b": body(png)}) as server,
+        pytest.raises(InvalidImageError, match=r"no redirects are allowed.*rule: redirects"),
+    ):
+        load_image(server.url("/a"), limits=ImageLimits(allow_private=True, max_redirects=0))
     assert [path for path, _ in server.requests] == ["/a"]
 
 
 def test_a_redirect_to_a_data_url_is_refused_by_the_scheme_rule():
-    with serve({"/a": redirect("data:image/png;base64,iVBORw0KGgo=")}) as server:
-        with pytest.raises(InvalidImageError, match=r"scheme is 'data'.*rule: scheme"):
-            load_image(server.url("/a"), limits=ImageLimits(allow_private=True))
+    with (
+        serve({"/a": redirect("data:image/png;base64,iVBORw0KGgo=")}) as server,
+        pytest.raises(InvalidImageError, match=r"scheme is 'data'.*rule: scheme"),
+    ):
+        load_image(server.url("/a"), limits=ImageLimits(allow_private=True))
 
 
 def test_credentials_go_to_the_first_host_only_and_never_into_logs(png, caplog):
@@ -204,5 +215,5 @@ def test_every_non_public_kind_is_refused_by_default(address, kind):
 
 def test_one_private_answer_refuses_the_host():
     guard = Guard(ImageLimits(resolver=lambda host, port: ["93.184.216.34", "127.0.0.1"]))
-    with pytest.raises(UrlRefused, match="127.0.0.1"):
+    with pytest.raises(UrlRefused, match=r"127\.0\.0\.1"):
         guard.addresses("mixed.example", 443)
