@@ -12,7 +12,7 @@ import io
 import re
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
 
 from visionkit.errors import InvalidImageError
 from visionkit.images.loaded import LoadedImage
@@ -56,7 +56,7 @@ def decode(data: bytes, source: str, limits: ImageLimits, *, url: str | None = N
         fmt = img.format
         try:
             img.load()  # the whole first frame, so truncation is caught here
-            pixels = to_rgb(ImageOps.exif_transpose(img), source)
+            pixels = to_rgb(upright(img), source)
         except InvalidImageError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -162,8 +162,21 @@ def _sniff(data: bytes) -> str:
     return " (it looks like text)"
 
 
+def upright(img: Image.Image) -> Image.Image:
+    """``img`` turned as its EXIF orientation says, without the copy ``exif_transpose`` makes
+    of an image that needs no turning (a full-size copy for nothing)."""
+    if img.getexif().get(0x0112, 1) in (2, 3, 4, 5, 6, 7, 8):
+        return ImageOps.exif_transpose(img)
+    return img
+
+
 def to_rgb(img: Image.Image, source: str) -> Image.Image:
-    """Return a new RGB image; see :attr:`LoadedImage.pixels` for why each rule exists."""
+    """Return a new RGB image; see :attr:`LoadedImage.pixels` for why each rule exists.
+
+    Transparency is composited with at most three extra bytes per pixel besides
+    the result (the alpha channel and its inverse): the RGB pixels are blended
+    towards white in place, through the inverted alpha as a mask.
+    """
     mode = img.mode
     if mode.startswith("I;16") or mode in ("I", "F"):
         values = np.asarray(img).astype(np.float64)
@@ -172,9 +185,12 @@ def to_rgb(img: Image.Image, source: str) -> Image.Image:
         grey = np.clip(np.rint(values), 0, 255).astype(np.uint8)
         return Image.fromarray(grey).convert("RGB")
     if img.has_transparency_data:
-        rgba = img.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, rgba).convert("RGB")
+        rgba = img if img.mode == "RGBA" else img.convert("RGBA")
+        rgb = rgba.convert("RGB")
+        transparent = ImageChops.invert(rgba.getchannel("A"))
+        del rgba
+        rgb.paste((255, 255, 255), mask=transparent)
+        return rgb
     if mode == "RGB":
         return img.copy()
     try:

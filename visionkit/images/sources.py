@@ -21,10 +21,10 @@ from typing import Any
 import httpx
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageOps
+from PIL import Image
 
 from visionkit.errors import InvalidImageError
-from visionkit.images.decode import decode, to_rgb
+from visionkit.images.decode import decode, to_rgb, upright
 from visionkit.images.fetch import fetch, fetch_async, redact_url
 from visionkit.images.loaded import LoadedImage
 from visionkit.images.settings import configured_limits
@@ -356,7 +356,7 @@ def _from_pillow(img: Image.Image, limits: ImageLimits) -> LoadedImage:
     check_dimensions(img.width, img.height, source, limits)
     try:
         img.load()  # an Image.open() result is lazy; truncation shows only now
-        pixels = to_rgb(ImageOps.exif_transpose(img), source)
+        pixels = to_rgb(upright(img), source)
     except InvalidImageError:
         raise
     except MemoryError as exc:
