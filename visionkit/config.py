@@ -20,6 +20,9 @@ the working directory or its parents. Its shape::
     [compare]                    # visionkit.compare thresholds and crosswalk (docs/compare.md)
     top_k = 5
 
+    [images]                     # image limits and the URL policy (docs/images.md)
+    allowed_hosts = ["localhost"]
+
 Every value remembers where it came from, so ``visionkit config`` can show it
 and an error can point at the line to fix. Unknown keys are errors, never
 silently ignored: a typo must not quietly fall back to a default.
@@ -38,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from visionkit.errors import ConfigError
+from visionkit.images import settings as _image_settings
 from visionkit.options import build_options, is_secret, option_env
 
 DEFAULT_BACKEND = "local"
@@ -45,8 +49,9 @@ ENV_BACKEND = "VISIONKIT_BACKEND"
 ENV_CONFIG = "VISIONKIT_CONFIG"
 ENV_FALLBACK = "VISIONKIT_FALLBACK"
 TOP_LEVEL_KEYS = frozenset({"backend", "fallback"})
-SECTION_KEYS = frozenset({"compare"})
-"""Tables that are not backends: ``[compare]``, read by :mod:`visionkit.comparison`."""
+SECTION_KEYS = frozenset({"compare", "images"})
+"""Tables that are not backends: ``[compare]``, read by :mod:`visionkit.comparison`, and
+``[images]``, read by :mod:`visionkit.images.settings`."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,7 @@ class _Configured:
     backends: dict[str, dict[str, Any]] = field(default_factory=dict)
     fallback: tuple[str, ...] | None = None
     compare: dict[str, Any] = field(default_factory=dict)
+    images: dict[str, Any] = field(default_factory=dict)
 
 
 _lock = threading.RLock()
@@ -86,6 +92,7 @@ def configure(
     *,
     fallback: Sequence[str] | str | None = None,
     compare: Mapping[str, Any] | None = None,
+    images: Mapping[str, Any] | None = None,
     **backend_options: Mapping[str, Any],
 ) -> None:
     """Set process-wide defaults, above the environment and config files.
@@ -95,7 +102,8 @@ def configure(
     validated when an analyzer is built, so a typo fails at first use with
     the backend's list of valid options. ``fallback`` names the backends that
     answer when the default one is down (``[]`` turns it off again);
-    ``compare`` holds :func:`visionkit.compare` settings and crosswalk entries.
+    ``compare`` holds :func:`visionkit.compare` settings and crosswalk entries;
+    ``images`` holds image limits and the URL policy (docs/images.md).
     """
     global _generation
     with _lock:
@@ -109,6 +117,10 @@ def configure(
             if not isinstance(compare, Mapping):
                 raise ConfigError("configure(compare=...) takes a dict of compare settings.")
             _configured.compare.update(compare)
+        if images is not None:
+            if not isinstance(images, Mapping):
+                raise ConfigError("configure(images=...) takes a dict of image settings.")
+            _configured.images.update(images)
         for name, values in backend_options.items():
             if not isinstance(values, Mapping):
                 raise ConfigError(
@@ -208,7 +220,7 @@ def _check_file(config: ConfigFile) -> None:
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ConfigError(
             f"Unknown key {key!r} in {config.path}.{hint} Top-level keys: backend, fallback; "
-            f"tables: [compare], {', '.join(f'[{n}]' for n in sorted(names))}."
+            f"tables: [compare], [images], {', '.join(f'[{n}]' for n in sorted(names))}."
         )
 
 
@@ -293,6 +305,25 @@ def resolve_compare_table(
             table["crosswalk"] = {**file_crosswalk, **own_crosswalk}
         sources.append("configure(compare=...)")
     return table, " and ".join(sources) or "defaults"
+
+
+def resolve_images_tables(
+    *, environ: Mapping[str, str] | None = None, config: ConfigFile | bool | None = True
+) -> list[tuple[Mapping[str, Any], str]]:
+    """``configure(images=...)`` then the file's ``[images]``; :mod:`visionkit.images` validates."""
+    with _lock:
+        configured = dict(_configured.images)
+    file = _file_or_none(config, os.environ if environ is None else environ)
+    table = file.data.get("images", {}) if file is not None else {}
+    if not isinstance(table, Mapping):
+        raise ConfigError(
+            f"[images] in {file.path if file else 'the config file'} must be a table."
+        )
+    label = f"{file.label} [images]" if file is not None else "config file"
+    return [(configured, "configure(images=...)"), (table, label)]
+
+
+_image_settings.use_configuration(resolve_images_tables)
 
 
 def _file_or_none(config: ConfigFile | bool | None, env: Mapping[str, str]) -> ConfigFile | None:

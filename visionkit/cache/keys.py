@@ -27,6 +27,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ import numpy as np
 from PIL import Image
 
 from visionkit.features import Feature
-from visionkit.images import ImageInput, is_url
+from visionkit.images import DEFAULT_LIMITS, ImageInput, is_url
 from visionkit.options import is_secret
 from visionkit.version import __version__
 
@@ -65,14 +66,21 @@ def image_digest(image: ImageInput) -> tuple[str | None, ImageInput]:
     if isinstance(image, str) and is_url(image):
         return None, image
     if isinstance(image, bytes | bytearray | memoryview):
-        return "bytes:" + hashlib.sha256(image).hexdigest(), image
+        try:
+            return "bytes:" + hashlib.sha256(image).hexdigest(), image
+        except (ValueError, TypeError, BufferError):  # a released or odd view
+            return None, image
     if isinstance(image, str | os.PathLike):
         digest = hashlib.sha256()
         try:
-            with Path(os.fsdecode(image)).expanduser().open("rb") as fh:
+            path = Path(os.fsdecode(image)).expanduser()
+            info = path.stat()  # a FIFO or a device would never end: the loader refuses it
+            if not stat.S_ISREG(info.st_mode) or info.st_size > DEFAULT_LIMITS.max_bytes:
+                return None, image
+            with path.open("rb") as fh:
                 while chunk := fh.read(_CHUNK):
                     digest.update(chunk)
-        except (OSError, ValueError):
+        except Exception:  # any odd path object: the loader names the problem
             return None, image
         return "bytes:" + digest.hexdigest(), image
     if isinstance(image, Image.Image):
@@ -84,7 +92,10 @@ def image_digest(image: ImageInput) -> tuple[str | None, ImageInput]:
         return "array:" + hashlib.sha256(header + contiguous.tobytes()).hexdigest(), image
     read = getattr(image, "read", None)
     if callable(read):
-        data = read()
+        try:
+            data = read(DEFAULT_LIMITS.max_bytes + 1)  # never more than the loader accepts
+        except Exception:  # a closed or broken stream: the loader names the problem
+            return None, image
         if isinstance(data, bytes):
             return "bytes:" + hashlib.sha256(data).hexdigest(), data
     return None, image

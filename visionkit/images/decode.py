@@ -12,10 +12,11 @@ import io
 import re
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
 
 from visionkit.errors import InvalidImageError
 from visionkit.images.loaded import LoadedImage
+from visionkit.images.structure import check_structure
 from visionkit.images.validate import ImageLimits, check_dimensions
 
 
@@ -26,6 +27,7 @@ def decode(data: bytes, source: str, limits: ImageLimits, *, url: str | None = N
             f"{source} is empty (0 bytes). Pass the image file's content.", source=source
         )
     accepted = ", ".join(sorted(limits.allowed_formats))
+    check_structure(data, source, limits)
     try:
         # Only the accepted formats' parsers ever see the data: Pillow's rarer
         # plugins are the least hardened against hostile files.
@@ -42,6 +44,8 @@ def decode(data: bytes, source: str, limits: ImageLimits, *, url: str | None = N
         # Pillow's own check ran in open(); it raises the warning only where the
         # caller's warning filters say so. Either way the answer is the same.
         raise _bomb(source, exc) from exc
+    except MemoryError as exc:
+        raise _no_memory(source) from exc
     except Exception as exc:  # plugins raise SyntaxError, struct.error, ...
         raise _corrupt(source, exc) from exc
 
@@ -52,11 +56,13 @@ def decode(data: bytes, source: str, limits: ImageLimits, *, url: str | None = N
         fmt = img.format
         try:
             img.load()  # the whole first frame, so truncation is caught here
-            pixels = to_rgb(ImageOps.exif_transpose(img), source)
+            pixels = to_rgb(upright(img), source)
         except InvalidImageError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise _bomb(source, exc) from exc
+        except MemoryError as exc:
+            raise _no_memory(source) from exc
         except Exception as exc:  # decoders raise OSError, ValueError, zlib.error...
             raise _corrupt(source, exc) from exc
     return LoadedImage(pixels=pixels, data=data, format=fmt, source=source, url=url)
@@ -77,6 +83,14 @@ def _bomb(source: str, exc: BaseException) -> InvalidImageError:
     return InvalidImageError(
         f"{source} is refused as a possible decompression bomb: {exc}. Downscale it, "
         "or raise ImageLimits.max_pixels if you trust it.",
+        source=source,
+    )
+
+
+def _no_memory(source: str) -> InvalidImageError:
+    return InvalidImageError(
+        f"Not enough memory to decode {source}. Downscale it, or lower ImageLimits.max_pixels "
+        "so that such images are refused before decoding.",
         source=source,
     )
 
@@ -148,8 +162,21 @@ def _sniff(data: bytes) -> str:
     return " (it looks like text)"
 
 
+def upright(img: Image.Image) -> Image.Image:
+    """``img`` turned as its EXIF orientation says, without the copy ``exif_transpose`` makes
+    of an image that needs no turning (a full-size copy for nothing)."""
+    if img.getexif().get(0x0112, 1) in (2, 3, 4, 5, 6, 7, 8):
+        return ImageOps.exif_transpose(img)
+    return img
+
+
 def to_rgb(img: Image.Image, source: str) -> Image.Image:
-    """Return a new RGB image; see :attr:`LoadedImage.pixels` for why each rule exists."""
+    """Return a new RGB image; see :attr:`LoadedImage.pixels` for why each rule exists.
+
+    Transparency is composited with at most three extra bytes per pixel besides
+    the result (the alpha channel and its inverse): the RGB pixels are blended
+    towards white in place, through the inverted alpha as a mask.
+    """
     mode = img.mode
     if mode.startswith("I;16") or mode in ("I", "F"):
         values = np.asarray(img).astype(np.float64)
@@ -158,9 +185,12 @@ def to_rgb(img: Image.Image, source: str) -> Image.Image:
         grey = np.clip(np.rint(values), 0, 255).astype(np.uint8)
         return Image.fromarray(grey).convert("RGB")
     if img.has_transparency_data:
-        rgba = img.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, rgba).convert("RGB")
+        rgba = img if img.mode == "RGBA" else img.convert("RGBA")
+        rgb = rgba.convert("RGB")
+        transparent = ImageChops.invert(rgba.getchannel("A"))
+        del rgba
+        rgb.paste((255, 255, 255), mask=transparent)
+        return rgb
     if mode == "RGB":
         return img.copy()
     try:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import io
 import os
 import re
+import stat as stat_module
 import typing
 from pathlib import Path
 from typing import Any
@@ -19,13 +21,14 @@ from typing import Any
 import httpx
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageOps
+from PIL import Image
 
 from visionkit.errors import InvalidImageError
-from visionkit.images.decode import decode, to_rgb
+from visionkit.images.decode import decode, to_rgb, upright
 from visionkit.images.fetch import fetch, fetch_async, redact_url
 from visionkit.images.loaded import LoadedImage
-from visionkit.images.validate import DEFAULT_LIMITS, ImageLimits, check_size
+from visionkit.images.settings import configured_limits
+from visionkit.images.validate import ImageLimits, check_dimensions, check_size
 
 ImageInput = (
     str
@@ -46,6 +49,7 @@ holds pixels that are already decoded.
 
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _BASE64ISH = re.compile(r"^[A-Za-z0-9+/=\s_-]+$")
+_CHUNK = 1 << 20
 _NOT_A_PATH = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG})
 """stat() errors meaning "there is no such file", including strings too long to be a path."""
 
@@ -58,7 +62,7 @@ def is_url(value: object) -> bool:
 def load_image(
     image: ImageInput,
     *,
-    limits: ImageLimits = DEFAULT_LIMITS,
+    limits: ImageLimits | None = None,
     http_client: httpx.Client | None = None,
 ) -> LoadedImage:
     """Validate and decode ``image`` whatever its kind.
@@ -69,14 +73,20 @@ def load_image(
             ``memoryview``), a binary stream read from its current position, a
             Pillow image (its current frame), or a ``uint8`` NumPy array shaped
             ``HxW``, ``HxWx3`` or ``HxWx4``.
-        limits: Size, time and format bounds; see :class:`ImageLimits`.
-        http_client: Used for URLs instead of a fresh client, e.g. to share
-            connection pools, proxies or mocks. Its own redirect limit applies.
+        limits: Size, time, format and URL-policy bounds; see
+            :class:`ImageLimits`. ``None`` takes them from the configuration
+            (``configure(images=...)``, ``VISIONKIT_IMAGES_*``, ``[images]``).
+        http_client: Used for URLs instead of visionkit's own client, e.g. to go
+            through a proxy. visionkit still follows the redirects itself and
+            applies every rule, but checks a host's addresses before the request
+            instead of at the connection, since the client resolves the host
+            again (docs/images.md).
 
     Raises:
         InvalidImageError: the input is missing, unreadable, empty, too big, not
             an image, corrupt, or could not be downloaded.
     """
+    limits = configured_limits() if limits is None else limits
     if is_url(image):
         url = typing.cast(str, image)
         data = fetch(url, limits, http_client)
@@ -87,7 +97,7 @@ def load_image(
 async def load_image_async(
     image: ImageInput,
     *,
-    limits: ImageLimits = DEFAULT_LIMITS,
+    limits: ImageLimits | None = None,
     http_client: httpx.AsyncClient | None = None,
 ) -> LoadedImage:
     """The awaitable twin of :func:`load_image`.
@@ -96,6 +106,7 @@ async def load_image_async(
     are blocking and CPU-bound, so they run on a worker thread to keep the event
     loop responsive.
     """
+    limits = configured_limits() if limits is None else limits
     if is_url(image):
         url = typing.cast(str, image)
         data = await fetch_async(url, limits, http_client)
@@ -108,16 +119,14 @@ async def load_image_async(
 
 def _load_local(image: ImageInput, limits: ImageLimits) -> LoadedImage:
     if isinstance(image, Image.Image):
-        return _from_pillow(image)
+        return _from_pillow(image, limits)
     if isinstance(image, np.ndarray):
-        return _from_array(image)
+        return _from_array(image, limits)
     if isinstance(image, bytes | bytearray | memoryview):
-        data = image.tobytes() if isinstance(image, memoryview) else bytes(image)
-        source = f"<bytes: {len(data)} bytes>"
-        check_size(len(data), source, limits)
+        data, source = _from_buffer(image, limits)
         return decode(data, source, limits)
     if isinstance(image, str | os.PathLike):
-        path = Path(os.fsdecode(image))
+        path = Path(_fspath(image))
         with contextlib.suppress(RuntimeError):  # no home directory: keep "~" as given
             path = path.expanduser()
         return decode(_read_path(image, path, limits), str(path), limits)
@@ -129,6 +138,47 @@ def _load_local(image: ImageInput, limits: ImageLimits) -> LoadedImage:
         "http(s) URL, bytes, a binary file object, a PIL.Image.Image or a uint8 NumPy array.",
         source=f"<{type(image).__name__}>",
     )
+
+
+def _from_buffer(image: bytes | bytearray | memoryview, limits: ImageLimits) -> tuple[bytes, str]:
+    """The bytes of a buffer, its size checked before the copy."""
+    try:
+        size = image.nbytes if isinstance(image, memoryview) else len(image)
+    except ValueError as exc:  # a released memoryview
+        raise InvalidImageError(
+            f"Cannot read the memoryview: {exc}. Pass it before calling release(), or pass "
+            "bytes(view).",
+            source="<memoryview>",
+        ) from exc
+    source = f"<bytes: {size} bytes>"
+    check_size(size, source, limits)
+    try:
+        data = image.tobytes() if isinstance(image, memoryview) else bytes(image)
+    except (ValueError, TypeError, BufferError) as exc:
+        raise InvalidImageError(f"Cannot read {source}: {exc}. Pass bytes.", source=source) from exc
+    return data, source
+
+
+def _fspath(image: str | os.PathLike[str]) -> str:
+    """``os.fsdecode(image)``, with a clear error for a PathLike whose ``__fspath__`` misbehaves."""
+    if isinstance(image, str):
+        return image
+    name = type(image).__name__
+    try:
+        value = os.fsdecode(image)
+    except TypeError as exc:
+        raise InvalidImageError(
+            f"The {name} path object did not give a path ({exc}). Its __fspath__() must "
+            "return str or bytes; pass str(path) instead.",
+            source=f"<{name}>",
+        ) from exc
+    except Exception as exc:  # a caller's __fspath__ can raise anything
+        raise InvalidImageError(
+            f"The {name} path object raised {type(exc).__name__} from __fspath__(): {exc}. "
+            "Pass the path as a str.",
+            source=f"<{name}>",
+        ) from exc
+    return value
 
 
 def _read_path(given: str | os.PathLike[str], path: Path, limits: ImageLimits) -> bytes:
@@ -159,6 +209,8 @@ def _read_path(given: str | os.PathLike[str], path: Path, limits: ImageLimits) -
             "file inside it.",
             source=source,
         )
+    if not stat_module.S_ISREG(stat.st_mode):
+        raise _not_regular(source, stat.st_mode)
     if stat.st_size == 0:
         raise InvalidImageError(
             f"{source} is empty (0 bytes). The file was probably not written completely; "
@@ -167,7 +219,13 @@ def _read_path(given: str | os.PathLike[str], path: Path, limits: ImageLimits) -
         )
     check_size(stat.st_size, source, limits)
     try:
-        with path.open("rb") as file:
+        # O_NONBLOCK: if the path was swapped for a FIFO since stat(), open() must not
+        # wait for a writer; fstat() then sees what was really opened.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as file:
+            opened = os.fstat(file.fileno()).st_mode
+            if not stat_module.S_ISREG(opened):
+                raise _not_regular(source, opened)
             data = file.read(limits.max_bytes + 1)
     except PermissionError as exc:
         raise InvalidImageError(
@@ -184,15 +242,47 @@ def _read_path(given: str | os.PathLike[str], path: Path, limits: ImageLimits) -
     return data
 
 
+def _not_regular(source: str, mode: int) -> InvalidImageError:
+    kind = (
+        "a FIFO (named pipe)"
+        if stat_module.S_ISFIFO(mode)
+        else "a character device"
+        if stat_module.S_ISCHR(mode)
+        else "a block device"
+        if stat_module.S_ISBLK(mode)
+        else "a socket"
+        if stat_module.S_ISSOCK(mode)
+        else "not a regular file"
+    )
+    return InvalidImageError(
+        f"{source} is {kind}, not a regular file; only regular files are read, because "
+        "reading a pipe or a device may never end. Copy the image into a file, or read it "
+        "yourself and pass the bytes.",
+        source=source,
+    )
+
+
 def _read_stream(stream: Any, limits: ImageLimits) -> tuple[bytes, str]:
     name = getattr(stream, "name", None)
     label = name if isinstance(name, str) else None
-    try:
-        data = stream.read(limits.max_bytes + 1)
-    except OSError as exc:
-        source = label or "<stream>"
+    if isinstance(stream, io.TextIOBase):
+        source = label or "<text stream>"
         raise InvalidImageError(
-            f"Cannot read from {source}: {exc}. Pass an open, readable binary file.",
+            f"{source} is open in text mode; images are binary. Open it with "
+            "open(path, 'rb') or pass the path instead.",
+            source=source,
+        )
+    try:
+        data = _read_chunks(stream, limits)
+    except Exception as exc:  # closed files, broken read() methods: anything
+        source = label or f"<{type(stream).__name__}>"
+        what = (
+            "it is closed"
+            if getattr(stream, "closed", False) is True
+            else f"read() raised {type(exc).__name__}: {exc}"
+        )
+        raise InvalidImageError(
+            f"Cannot read from {source}: {what}. Pass an open, readable binary file.",
             source=source,
         ) from exc
     if isinstance(data, str):
@@ -213,6 +303,22 @@ def _read_stream(stream: Any, limits: ImageLimits) -> tuple[bytes, str]:
     source = label or f"<stream: {len(data)} bytes>"
     check_size(len(data), source, limits)
     return data, source
+
+
+def _read_chunks(stream: Any, limits: ImageLimits) -> object:
+    """Up to ``max_bytes + 1`` bytes, in chunks: one read() may return less than asked.
+
+    Returns whatever a read() returned when it was not bytes, for the caller to name.
+    """
+    out = bytearray()
+    while len(out) <= limits.max_bytes:
+        chunk = stream.read(min(_CHUNK, limits.max_bytes + 1 - len(out)))
+        if not isinstance(chunk, bytes | bytearray | memoryview):
+            return chunk if not out and chunk is not None else bytes(out)
+        if not chunk:
+            break
+        out += chunk
+    return bytes(out)
 
 
 def _missing_hint(given: object) -> str:
@@ -243,15 +349,18 @@ def _shorten(text: str, limit: int = 120) -> str:
 
 
 # -- in-memory inputs ------------------------------------------------------------------------
-def _from_pillow(img: Image.Image) -> LoadedImage:
+def _from_pillow(img: Image.Image, limits: ImageLimits) -> LoadedImage:
     source = f"<PIL.Image {img.width}x{img.height} {img.mode}>"
     if img.width == 0 or img.height == 0:
         raise InvalidImageError(f"{source} has no pixels.", source=source)
+    check_dimensions(img.width, img.height, source, limits)
     try:
         img.load()  # an Image.open() result is lazy; truncation shows only now
-        pixels = to_rgb(ImageOps.exif_transpose(img), source)
+        pixels = to_rgb(upright(img), source)
     except InvalidImageError:
         raise
+    except MemoryError as exc:
+        raise _out_of_memory(source) from exc
     except Exception as exc:  # Pillow decoders raise many unrelated exception types
         raise InvalidImageError(
             f"Cannot decode {source}: {exc}. If it came from Image.open(), the file is "
@@ -261,7 +370,15 @@ def _from_pillow(img: Image.Image) -> LoadedImage:
     return LoadedImage(pixels=pixels, data=None, format=None, source=source)
 
 
-def _from_array(array: NDArray[Any]) -> LoadedImage:
+def _out_of_memory(source: str) -> InvalidImageError:
+    return InvalidImageError(
+        f"Not enough memory to convert {source} to RGB. Downscale it, or lower "
+        "ImageLimits.max_pixels so that such inputs are refused up front.",
+        source=source,
+    )
+
+
+def _from_array(array: NDArray[Any], limits: ImageLimits) -> LoadedImage:
     shape = "x".join(str(n) for n in array.shape)
     source = f"<ndarray {shape} {array.dtype}>"
     accepted = "Accepted: HxWx3 (RGB), HxWx4 (RGBA) or HxW (grey) arrays of dtype uint8"
@@ -274,8 +391,14 @@ def _from_array(array: NDArray[Any]) -> LoadedImage:
         )
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise InvalidImageError(f"{source} has no pixels. {accepted}.", source=source)
-    img = Image.fromarray(np.ascontiguousarray(array))
-    return LoadedImage(pixels=to_rgb(img, source), data=None, format=None, source=source)
+    # Before any copy: a broadcast view of a few bytes can claim gigabytes of pixels.
+    check_dimensions(array.shape[1], array.shape[0], source, limits)
+    try:
+        img = Image.fromarray(np.ascontiguousarray(array))
+        pixels = to_rgb(img, source)
+    except MemoryError as exc:
+        raise _out_of_memory(source) from exc
+    return LoadedImage(pixels=pixels, data=None, format=None, source=source)
 
 
 __all__ = ["ImageInput", "is_url", "load_image", "load_image_async"]

@@ -1,0 +1,322 @@
+"""Hostile and unlucky inputs (issue 13): a visionkit error, never a bare exception or hang.
+
+Every input is generated here, in a temporary directory; nothing large is
+committed. Where an input could hang, the load runs in a child process with a
+timeout (the assertion is "it ended, with this error", never a speed); where it
+could exhaust memory, the child reports its peak resident size.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import struct
+import subprocess
+import sys
+import textwrap
+import zlib
+
+import numpy as np
+import pytest
+from images.servers import body, serve
+from PIL import Image
+
+from visionkit.errors import InvalidImageError
+from visionkit.images import ImageLimits, load_image
+
+HANG_TIMEOUT_S = 60  # far above any bounded run; only a hang reaches it
+
+
+def run_child(code: str, *args: str) -> tuple[str, int]:
+    """Run ``code`` in a fresh interpreter; return its last stdout line and peak RSS in MB."""
+    script = textwrap.dedent(code) + textwrap.dedent(
+        """
+        import resource as _r
+        try:  # this process's own high-water mark (ru_maxrss would include the parent's)
+            with open("/proc/self/status") as _f:
+                _kb = next(int(l.split()[1]) for l in _f if l.startswith("VmHWM:"))
+        except OSError:
+            _kb = _r.getrusage(_r.RUSAGE_SELF).ru_maxrss
+        print("PEAK_MB", _kb // 1024)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        timeout=HANG_TIMEOUT_S,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.strip().splitlines()
+    peak = int(lines[-1].split()[1])
+    return lines[-2], peak
+
+
+LOAD_AND_REPORT = """
+import sys
+from visionkit.errors import InvalidImageError
+from visionkit.images import ImageLimits, load_image
+try:
+    load_image(sys.argv[1], limits=ImageLimits(allow_private=True, url_deadline_s=3))
+    print("LOADED")
+except InvalidImageError as exc:
+    print("ERROR", exc)
+"""
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+# -- bare exceptions -----------------------------------------------------------------------
+
+
+def test_a_png_of_89_million_by_1_pixels():
+    with pytest.raises(InvalidImageError, match="a side longer than the limit of 65,535"):
+        load_image(_png_header_only(89_000_000, 1))
+
+
+def test_a_1_by_20_million_array():
+    with pytest.raises(InvalidImageError, match="a side longer than the limit"):
+        load_image(np.zeros((1, 20_000_000, 3), np.uint8))
+
+
+def test_a_released_memoryview():
+    view = memoryview(b"\x89PNG")
+    view.release()
+    with pytest.raises(InvalidImageError, match="memoryview"):
+        load_image(view)
+
+
+def test_a_closed_file(tmp_path, chelsea_png):
+    file = chelsea_png.open("rb")
+    file.close()
+    with pytest.raises(InvalidImageError, match="it is closed"):
+        load_image(file)
+
+
+def test_a_text_mode_file(chelsea_png):
+    with (
+        chelsea_png.open("r", encoding="utf-8") as file,
+        pytest.raises(InvalidImageError, match="text mode"),
+    ):
+        load_image(file)  # type: ignore[arg-type]
+
+
+def test_a_read_that_raises():
+    class Broken:
+        def read(self, size: int = -1) -> bytes:
+            raise RuntimeError("disk on fire")
+
+    with pytest.raises(InvalidImageError, match="read\\(\\) raised RuntimeError: disk on fire"):
+        load_image(Broken())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("fspath", "message"),
+    [
+        pytest.param(lambda: 42, "did not give a path", id="returns-int"),
+        pytest.param(lambda: 1 / 0, "raised ZeroDivisionError", id="raises"),
+    ],
+)
+def test_a_pathlike_that_misbehaves(fspath, message):
+    class Odd(os.PathLike):
+        def __fspath__(self):  # type: ignore[override]
+            return fspath()
+
+    with pytest.raises(InvalidImageError, match=message):
+        load_image(Odd())
+
+
+# -- hangs (each in a child process with a timeout) ----------------------------------------
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_devices_are_refused(device):
+    if not os.path.exists(device):
+        pytest.skip(f"{device} does not exist here")
+    line, _ = run_child(LOAD_AND_REPORT, device)
+    assert line.startswith("ERROR") and "a character device, not a regular file" in line
+
+
+def test_a_fifo_is_refused(tmp_path):
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)
+    line, _ = run_child(LOAD_AND_REPORT, str(fifo))
+    assert "a FIFO (named pipe), not a regular file" in line
+
+
+def test_a_huge_sparse_file_is_refused_by_its_size(tmp_path):
+    sparse = tmp_path / "sparse.jpg"
+    with sparse.open("wb") as file:
+        file.truncate(100 * 1024**3)  # 100 GB, no blocks on disk
+    line, _ = run_child(LOAD_AND_REPORT, str(sparse))
+    assert "larger than the limit of 52,428,800 bytes" in line
+
+
+def _scan_bomb(copies: int) -> bytes:
+    """A flat progressive JPEG whose last refinement scans are repeated ``copies`` times."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (2000, 2000), (128, 128, 128)).save(buffer, "JPEG", progressive=True)
+    data = buffer.getvalue()
+    last = data.rindex(b"\xff\xda")
+    return data[:-2] + data[last:-2] * copies + b"\xff\xd9"
+
+
+def test_a_progressive_jpeg_scan_bomb_is_refused_before_decoding(tmp_path):
+    bomb = tmp_path / "bomb.jpg"
+    bomb.write_bytes(_scan_bomb(3000))
+    assert bomb.stat().st_size < 1_000_000
+    line, _ = run_child(LOAD_AND_REPORT, str(bomb))
+    assert "scans, over the limit of 32" in line
+
+
+def test_an_ordinary_progressive_jpeg_is_accepted(chelsea_png):
+    buffer = io.BytesIO()
+    Image.open(chelsea_png).convert("RGB").save(buffer, "JPEG", progressive=True)
+    assert load_image(buffer.getvalue()).format == "JPEG"
+
+
+DRIP_SERVER = """
+import http.server, sys, threading, time
+from visionkit.errors import InvalidImageError
+from visionkit.images import ImageLimits, load_image
+
+class Drip(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/headers":
+            self.wfile.write(b"HTTP/1.1 200 OK\\r\\n")
+            for _ in range(100):
+                self.wfile.write(b"X-A: b\\r\\n"); self.wfile.flush(); time.sleep(0.2)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", "100000")
+        self.end_headers()
+        for _ in range(100000):
+            self.wfile.write(b"x"); self.wfile.flush(); time.sleep(0.2)
+    def log_message(self, *args):
+        pass
+
+httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+httpd.daemon_threads = True
+threading.Thread(target=httpd.serve_forever, daemon=True).start()
+url = f"http://127.0.0.1:{httpd.server_address[1]}{sys.argv[1]}"
+try:
+    load_image(url, limits=ImageLimits(allowed_hosts=("127.0.0.1",), url_deadline_s=2))
+    print("LOADED")
+except InvalidImageError as exc:
+    print("ERROR", exc)
+"""
+
+
+@pytest.mark.parametrize("path", ["/body", "/headers"])
+def test_a_dripping_server_meets_the_total_deadline(path):
+    line, _ = run_child(DRIP_SERVER, path)
+    assert "did not finish within the download deadline of 2 s" in line
+
+
+# -- unbounded memory (peak RSS measured in a child) ---------------------------------------
+
+
+def test_a_pillow_image_over_the_pixel_limit_is_refused_before_any_copy():
+    code = """
+    from PIL import Image
+    from visionkit.errors import InvalidImageError
+    from visionkit.images import load_image
+    try:
+        load_image(Image.new("L", (20_000, 20_000)))
+    except InvalidImageError as exc:
+        print("ERROR", exc)
+    """
+    line, peak = run_child(code)
+    assert "over the limit of 89,478,485" in line
+    assert peak < 700  # the 400 MB image itself, and no copy of it
+
+
+@pytest.mark.parametrize("side", [20_000, 40_000])
+def test_a_broadcast_view_is_refused_before_it_is_copied(side):
+    view = np.broadcast_to(np.zeros((1, 1, 3), np.uint8), (side, side, 3))
+    with pytest.raises(InvalidImageError, match="over the limit of 89,478,485"):
+        load_image(view)
+
+
+def test_a_tiff_of_a_million_strips_is_refused_before_pillow_opens_it():
+    tifffile = pytest.importorskip("tifffile")
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, np.zeros((1_000_000, 1), np.uint8), rowsperstrip=1)
+    with pytest.raises(InvalidImageError, match="1,000,000 strips or tiles"):
+        load_image(buffer.getvalue())
+
+
+def test_a_stream_of_dev_zero_reads_only_up_to_the_limit():
+    code = """
+    from visionkit.errors import InvalidImageError
+    from visionkit.images import load_image
+    with open("/dev/zero", "rb") as stream:
+        try:
+            load_image(stream)
+        except InvalidImageError as exc:
+            print("ERROR", exc)
+    """
+    line, peak = run_child(code)
+    assert "larger than the limit" in line
+    assert peak < 400
+
+
+def test_a_large_rgba_png_stays_within_the_memory_budget(tmp_path):
+    path = tmp_path / "big.png"
+    Image.new("RGBA", (9459, 9459), (10, 20, 30, 128)).save(path, compress_level=1)
+    code = """
+    import sys
+    from visionkit.images import load_image
+    img = load_image(sys.argv[1])
+    print("LOADED", img.width, img.height, img.pixels.getpixel((0, 0)))
+    """
+    line, peak = run_child(code, str(path))
+    assert line == "LOADED 9459 9459 (132, 137, 142)"
+    pixels = 9459 * 9459
+    budget_mb = (pixels * 10 + 150 * 1024**2) // 1024**2  # docs/images.md: 10 B/px + runtime
+    assert peak < budget_mb, f"peak {peak} MB over the budget of {budget_mb} MB"
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_gzip_bombs_from_a_url_are_stopped_at_the_byte_limit(layers):
+    bomb = b"\0" * (200 * 1024 * 1024)
+    for _ in range(layers):
+        bomb = gzip.compress(bomb, compresslevel=9)
+    encoding = ", ".join(["gzip"] * layers)
+    with serve({"/x.png": body(bomb, Content_Encoding=encoding)}) as server:
+        code = """
+        import sys
+        from visionkit.errors import InvalidImageError
+        from visionkit.images import ImageLimits, load_image
+        try:
+            load_image(sys.argv[1], limits=ImageLimits(allowed_hosts=("127.0.0.1",)))
+        except InvalidImageError as exc:
+            print("ERROR", exc)
+        """
+        line, peak = run_child(code, server.url("/x.png"))
+    expected = "the download was stopped" if layers == 1 else "2 layers of Content-Encoding"
+    assert expected in line
+    assert peak < 400
+
+
+def test_a_gzip_encoded_image_within_the_limit_is_accepted(chelsea_png):
+    data = chelsea_png.read_bytes()
+    with serve({"/x.png": body(gzip.compress(data), Content_Encoding="gzip")}) as server:
+        loaded = load_image(server.url("/x.png"), limits=ImageLimits(allow_private=True))
+    assert loaded.data == data
+
+
+def test_url_metadata_comes_from_the_decoded_pixels(chelsea_png):
+    with serve({"/x.png": body(chelsea_png.read_bytes(), X_Image_Width="-5")}) as server:
+        loaded = load_image(server.url("/x.png"), limits=ImageLimits(allow_private=True))
+    meta = loaded.metadata()
+    assert (meta.width, meta.height, meta.format) == (451, 300, "PNG")
