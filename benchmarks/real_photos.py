@@ -121,7 +121,7 @@ def composed_scenes() -> list[tuple[Image.Image, BoundingBox]]:
     The truth box is where it was pasted; the backgrounds are scikit-image's
     non-class photos, so any other find is a false one.
     """
-    cat = Image.fromarray(skimage.data.chelsea()).crop((60, 0, 360, 300))
+    cat = Image.fromarray(skimage.data.chelsea()).crop((60, 0, 360, 300))  # type: ignore[no-untyped-call]
     scenes = []
     for name in ("coffee", "brick", "grass", "astronaut", "rocket", "camera"):
         background = Image.fromarray(getattr(skimage.data, name)()).convert("RGB")
