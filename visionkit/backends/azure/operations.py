@@ -52,8 +52,8 @@ def describe_flow(
         language=ctx.options.language,
         model_version=ctx.options.model_version,
     )
-    response = yield from call(request, "Describe Image", target)
-    description = mapping.parse_description(json_body(response, "Describe Image"))
+    response = yield from call(request, "Describe Image", target, ctx.scrubber)
+    description = mapping.parse_description(json_body(response, "Describe Image", ctx.scrubber))
     found = mapping.captions(description) or ()
     return tuple(sorted(found, key=lambda c: c.confidence, reverse=True))
 
@@ -69,7 +69,7 @@ def thumbnail_flow(
         smart_crop=smart_crop,
         model_version=ctx.options.model_version,
     )
-    response = yield from call(request, "Generate Thumbnail", target)
+    response = yield from call(request, "Generate Thumbnail", target, ctx.scrubber)
     if not response.headers.get("Content-Type", "").startswith("image/"):
         raise BackendError(
             f"{SERVICE} answered Generate Thumbnail with "
@@ -93,9 +93,11 @@ def area_of_interest_flow(ctx: FlowContext, target: Target) -> AzureFlow[Boundin
             target.ref(ctx.analyze_limits),
             model_version=ctx.options.model_version,
         )
-        response = yield from call(request, "Get Area of Interest", target)
+        response = yield from call(request, "Get Area of Interest", target, ctx.scrubber)
         request_id = response.headers.get(REQUEST_ID_HEADER)
-        area = mapping.parse_area_of_interest(json_body(response, "Get Area of Interest"))
+        area = mapping.parse_area_of_interest(
+            json_body(response, "Get Area of Interest", ctx.scrubber)
+        )
         box = mapping.bounding_rect(area.area_of_interest)
     if box is None:
         raise BackendError(
