@@ -60,6 +60,7 @@ from visionkit.backends.http import (
     run_flow_async,
     transport_error,
 )
+from visionkit.backends.http.secrets import install_log_filter
 from visionkit.errors import (
     ConfigError,
 )
@@ -106,6 +107,7 @@ class AzureAnalyzer(Analyzer):
     ) -> None:
         super().__init__(options, **overrides)
         self._endpoint, self._key = _credentials(self.options)
+        install_log_filter()  # httpcore logs response headers verbatim at DEBUG
         self._v4 = self.options.api == "4.0"
         # 4.0 reads text in the same call, under the same limits, as everything else.
         self._analyze_limits = IMAGE_ANALYSIS_4_LIMITS if self._v4 else ANALYZE_LIMITS

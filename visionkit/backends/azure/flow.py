@@ -136,7 +136,7 @@ def json_body(
     try:
         data = decode_json(
             response.status_code,
-            scrub.bytes(response.content),
+            scrub.binary(response.content),
             response.headers,
             operation=operation,
         )

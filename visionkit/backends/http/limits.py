@@ -65,7 +65,7 @@ class Deadline:
             self.start = self.clock.now()
 
     def remaining(self) -> float:
-        return self.seconds - (self.clock.now() - self.start)
+        return float(self.seconds - (self.clock.now() - self.start))
 
     def expired(self) -> bool:
         return self.remaining() <= 0

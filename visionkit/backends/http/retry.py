@@ -155,7 +155,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     try:
         seconds = float(text)
     except ValueError:
-        seconds = None
+        pass
     else:
         if not math.isfinite(seconds):
             return None

@@ -16,6 +16,7 @@ string (keys too), so ``\\u`` escapes cannot hide a value.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
@@ -52,7 +53,7 @@ class Scrubber:
                 value = value.replace(form, REDACTED)
         return value
 
-    def bytes(self, value: bytes) -> bytes:
+    def binary(self, value: bytes) -> bytes:
         for form in self._forms:
             encoded = form.encode("utf-8")
             if encoded in value:
@@ -78,7 +79,7 @@ class Scrubber:
         try:
             data = json.loads(content)
         except (UnicodeDecodeError, ValueError, RecursionError):
-            return self.bytes(content)
+            return self.binary(content)
         return json.dumps(self.json(data)).encode()
 
     def headers(self, headers: httpx.Headers) -> httpx.Headers:
@@ -99,4 +100,40 @@ class Scrubber:
         return exc
 
 
-__all__ = ["REDACTED", "Scrubber"]
+THIRD_PARTY_LOGGERS: tuple[str, ...] = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+)
+"""Loggers that print response headers at DEBUG (httpcore traces them verbatim)."""
+
+
+class SecretLogFilter(logging.Filter):
+    """Rewrites each record's message with every known secret removed.
+
+    A logger's filters see only the records logged on that logger itself,
+    so it is attached to each of :data:`THIRD_PARTY_LOGGERS` and to visionkit's.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        scrubber = Scrubber()
+        if scrubber:
+            record.msg = scrubber.text(record.getMessage())
+            record.args = ()
+        return True
+
+
+_filter = SecretLogFilter()
+
+
+def install_log_filter() -> None:
+    """Attach :class:`SecretLogFilter` to the HTTP loggers (idempotent; backends call it)."""
+    for name in (*THIRD_PARTY_LOGGERS, "visionkit.backends.http"):
+        logger = logging.getLogger(name)
+        if _filter not in logger.filters:
+            logger.addFilter(_filter)
+
+
+__all__ = ["REDACTED", "THIRD_PARTY_LOGGERS", "Scrubber", "SecretLogFilter", "install_log_filter"]
