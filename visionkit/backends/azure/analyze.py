@@ -56,19 +56,16 @@ def analyze_flow(
         response = yield from call(request, "Analyze Image", target, ctx.scrubber)
         body = json_body(response, "Analyze Image", ctx.scrubber)
         raw["analyze"] = body
-        result = mapping.analysis_result(
-            mapping.parse_analysis(body),
-            request_id=response.headers.get(REQUEST_ID_HEADER),
-        )
+        result = mapping.map_analysis(body, request_id=response.headers.get(REQUEST_ID_HEADER))
         if target.image is not None:
             result = to_caller_pixels(result, target.uploads[ctx.analyze_limits])
     if Feature.TEXT in features:
         body, request_id = yield from read_flow(ctx, target)
         raw["read"] = body
-        operation = mapping.parse_read(body)
+        operation, lines = mapping.map_read(body, request_id=request_id)
         result = replace(
             result,
-            text=caller_lines(ctx, mapping.text_lines(operation), target),
+            text=caller_lines(ctx, lines, target),
             metadata=result.metadata or mapping.read_metadata(operation),
             model_version=result.model_version or mapping.read_model_version(operation),
             request_id=result.request_id or request_id,
@@ -113,7 +110,7 @@ def read_flow(ctx: FlowContext, target: Target) -> AzureFlow[tuple[dict[str, Any
             ) from None
         response = yield from call(poll, "Get Read Result", target, ctx.scrubber)
         body = json_body(response, "Get Read Result", ctx.scrubber)
-        status = mapping.read_status(mapping.parse_read(body))
+        status = mapping.read_status(mapping.map_read(body, request_id=request_id)[0])
         if status == "succeeded":
             return body, request_id
         if status == "failed":

@@ -23,6 +23,7 @@ from visionkit.backends.azure.options import AzureOptions
 from visionkit.backends.azure.preflight import Upload, UploadLimits, lines_to_caller_pixels
 from visionkit.backends.azure.requests import AzureRequest, ImageRef
 from visionkit.backends.http import Clock, Flow, Scrubber
+from visionkit.backends.http.shapes import clip_result
 from visionkit.errors import BackendError
 from visionkit.features import Feature
 from visionkit.images import LoadedImage
@@ -116,6 +117,8 @@ def finish(
     if target.image is not None:
         # The caller's image, not the (possibly resized) upload Azure measured.
         result = replace(result, metadata=target.image.metadata())
+    size = result.metadata
+    result = clip_result(result, *(size.width, size.height) if size else (None, None))
     return only(replace(result, raw=raw), features)
 
 
