@@ -31,10 +31,16 @@ REDACTED = "<redacted>"
 class Scrubber:
     """Replaces each secret (longest first) with ``<redacted>`` in text, bytes, JSON, exceptions."""
 
-    def __init__(self, secrets: Iterable[str | Secret] = (), *, include_known: bool = True) -> None:
+    def __init__(
+        self,
+        secrets: Iterable[str | Secret] = (),
+        *,
+        include_known: bool = True,
+        known_min_length: int = 0,
+    ) -> None:
         values = {s.reveal() if isinstance(s, Secret) else str(s) for s in secrets}
         if include_known:
-            values |= known_secrets()
+            values |= {v for v in known_secrets() if len(v) >= known_min_length}
         forms: set[str] = set()
         for value in values:
             if not value:
