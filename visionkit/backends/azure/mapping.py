@@ -33,7 +33,7 @@ from azure.cognitiveservices.vision.computervision import models as sdk
 from msrest import Deserializer, Serializer
 
 from visionkit.backends.azure.errors import SERVICE
-from visionkit.backends.http.shapes import clip_result, section, unit
+from visionkit.backends.http.shapes import clip_result, finite, section, unit
 from visionkit.errors import BackendError
 from visionkit.results import (
     MAX_CATEGORY_DEPTH,
@@ -116,13 +116,14 @@ def bounding_rect(rect: sdk.BoundingRect | None) -> BoundingBox | None:
     """Azure's ``{x, y, w, h}`` rectangle as a :class:`BoundingBox`."""
     if rect is None:
         return None
-    return BoundingBox(rect.x, rect.y, rect.w, rect.h)
+    return BoundingBox(*(round(finite(v, "rectangle")) for v in (rect.x, rect.y, rect.w, rect.h)))
 
 
 def _face_rect(rect: sdk.FaceRectangle | None) -> BoundingBox | None:
     if rect is None:
         return None
-    return BoundingBox(rect.left, rect.top, rect.width, rect.height)
+    values = (rect.left, rect.top, rect.width, rect.height)
+    return BoundingBox(*(round(finite(v, "faceRectangle")) for v in values))
 
 
 def _polygon(flat: Iterable[float] | None) -> tuple[Point, ...]:
