@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import threading
 import types
 import typing
 from collections.abc import Mapping
@@ -52,6 +53,61 @@ class Secret:
 
     def __bool__(self) -> bool:
         return bool(self._value)
+
+
+_KNOWN_SECRETS: set[str] = set()
+_known_lock = threading.Lock()
+
+
+def known_secrets() -> frozenset[str]:
+    """Every secret value validated by :func:`checked_secret` in this process.
+
+    The shared scrubber (:mod:`visionkit.backends.http.secrets`) removes these
+    from anything a service answered, whichever backend configured them.
+    """
+    with _known_lock:
+        return frozenset(_KNOWN_SECRETS)
+
+
+def checked_secret(value: str | Secret, *, name: str) -> Secret:
+    """``value`` as a :class:`Secret` fit for an HTTP header, or a ConfigError that hides it.
+
+    Surrounding whitespace (a pasted newline, a trailing space) is stripped,
+    because it is never part of a key. Anything else a header cannot carry is
+    refused: left in, httpx would reject the header with a message quoting
+    the key, and that message would reach logs and tracebacks. The error says
+    what is wrong and where, never the value.
+    """
+    text = (value.reveal() if isinstance(value, Secret) else str(value)).strip()
+    problem = None
+    if any(c in "\r\n" for c in text):
+        problem = "contains a line break"
+    elif any(ord(c) < 32 or ord(c) == 127 for c in text):
+        problem = "contains a control character (a tab or other invisible character)"
+    elif not text.isascii():
+        problem = "contains a non-ASCII character (often a pasted quote or dash)"
+    if problem:
+        raise ConfigError(
+            f"{name} {problem}; keys are plain ASCII on one line. Copy it again from "
+            f"the provider's console (the value is not shown here on purpose)."
+        )
+    with _known_lock:
+        if text:
+            _KNOWN_SECRETS.add(text)
+    return Secret(text)
+
+
+def check_secret_fields(options: Any, *, backend: str) -> None:
+    """Validate (and strip) every secret field of a frozen options dataclass in place.
+
+    For ``__post_init__``: options built directly (``AzureOptions(key=...)``)
+    or with :func:`dataclasses.replace` skip :func:`coerce`, and must be held
+    to the same rules.
+    """
+    for f in dataclasses.fields(options):
+        value = getattr(options, f.name)
+        if is_secret(f) and isinstance(value, Secret | str):
+            object.__setattr__(options, f.name, checked_secret(value, name=f"{backend}.{f.name}"))
 
 
 def option(
@@ -139,10 +195,8 @@ def coerce(value: Any, tp: Any, *, name: str) -> Any:
     if tp is Any:
         return value
     if tp is Secret:
-        if isinstance(value, Secret):
-            return value
-        if isinstance(value, str):
-            return Secret(value)
+        if isinstance(value, Secret | str):
+            return checked_secret(value, name=name)
         raise ConfigError(f"{name} must be a string.")
     if tp is bool:
         if isinstance(value, bool):
@@ -194,4 +248,14 @@ def redacted(options: Any) -> dict[str, Any]:
     return out
 
 
-__all__ = ["NoOptions", "Secret", "build_options", "coerce", "option", "redacted"]
+__all__ = [
+    "NoOptions",
+    "Secret",
+    "build_options",
+    "check_secret_fields",
+    "checked_secret",
+    "coerce",
+    "known_secrets",
+    "option",
+    "redacted",
+]

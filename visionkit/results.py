@@ -173,6 +173,10 @@ class Tag:
         _check_confidence("Tag", self.confidence)
 
 
+MAX_CATEGORY_DEPTH = 32
+"""Most ancestors an :class:`ObjectCategory` may have: deeper chains break ``repr`` and checks."""
+
+
 @dataclass(frozen=True, slots=True)
 class ObjectCategory:
     """A more general name for a detected object, itself with a parent: dog -> mammal -> animal."""
@@ -183,6 +187,14 @@ class ObjectCategory:
 
     def __post_init__(self) -> None:
         _check_confidence("ObjectCategory", self.confidence)
+        depth, node = 0, self.parent
+        while node is not None:
+            depth += 1
+            if depth > MAX_CATEGORY_DEPTH:
+                raise ValueError(
+                    f"ObjectCategory chain is deeper than {MAX_CATEGORY_DEPTH} ancestors"
+                )
+            node = node.parent
 
 
 @dataclass(frozen=True, slots=True)
@@ -590,6 +602,7 @@ def iter_feature_fields() -> Iterator[str]:
 
 __all__ = [
     "COLOR_NAMES",
+    "MAX_CATEGORY_DEPTH",
     "SCHEMA_VERSION",
     "AdultScores",
     "AnalysisResult",

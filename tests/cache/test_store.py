@@ -156,3 +156,17 @@ def test_several_processes_can_write_the_same_file(tmp_path):
     cache = ResultCache(path)
     assert cache.stats().entries == 101
     assert cache.get("a49") == small("a49") and cache.get("b0") == small("b0")
+
+
+def test_a_configured_secret_never_reaches_the_cache_file(tmp_path):
+    """Hand-made: a result whose raw answer echoed the key (a backend that forgot to scrub)."""
+    from visionkit.options import checked_secret
+
+    key = "c4che-k3y-0123456789abcdef"
+    checked_secret(key, name="test.key")
+    store = ResultCache(tmp_path / "results.sqlite3")
+    result = AnalysisResult(backend="azure", tags=(Tag("dog", 0.9),), raw={"echo": key})
+    store.put("k", result)
+    store.close()
+    for path in tmp_path.iterdir():
+        assert key.encode() not in path.read_bytes()

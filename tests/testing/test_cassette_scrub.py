@@ -21,7 +21,8 @@ from visionkit.testing import (
     scrub_interaction,
     write_cassette,
 )
-from visionkit.testing.scrub import REDACTED
+from visionkit.testing.errors import CassetteError
+from visionkit.testing.scrub import REDACTED, check_recordable, secrets_in
 
 SECRET = "sk-TEST-SECRET-123"
 ENDPOINT = "https://myres.cognitiveservices.azure.com"
@@ -159,12 +160,19 @@ def test_rules_can_name_more_words_secrets_and_hosts() -> None:
     assert scrubbed.response.body == {"note": f"{REDACTED} at https://<endpoint>/x"}
 
 
-def test_short_values_are_redacted_by_name_but_never_hunted() -> None:
-    """Replacing every 'en' in a body because a header held 'en' would wreck the recording."""
-    interaction = exchange("GET", "/a?sig=en&language=en", {"language": "en"})
-    scrubbed = scrub_interaction(interaction, secrets=["en"])
-    assert scrubbed.request.query == (("language", "en"), ("sig", REDACTED))
-    assert scrubbed.response.body == {"language": "en"}
+def test_a_short_secret_is_hunted_too() -> None:
+    """A 5-character key echoed in a body must go, like a 32-character one."""
+    interaction = exchange("GET", "/a?q=1", {"echo": "key k3y5x here"})
+    scrubbed = scrub_interaction(interaction, secrets=["k3y5x"])
+    assert scrubbed.response.body == {"echo": f"key {REDACTED} here"}
+
+
+def test_record_mode_refuses_a_secret_too_short_to_scrub_safely() -> None:
+    """Removing every 'en' from a cassette would wreck it: refuse to record instead."""
+    request = httpx.Request("GET", "https://h.example/a?sig=en&language=en")
+    with pytest.raises(CassetteError, match="only 2 character"):
+        check_recordable(secrets_in(request))
+    check_recordable(secrets_in(httpx.Request("GET", "https://h.example/a?sig=longenough")))
 
 
 def test_scrub_cassette_cleans_an_existing_cassette_in_place(tmp_path: Path) -> None:

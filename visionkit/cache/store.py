@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from visionkit.backends.http.secrets import Scrubber
 from visionkit.results import AnalysisResult
 
 _T = TypeVar("_T")
@@ -124,8 +125,13 @@ class ResultCache:
         return found
 
     def put(self, key: str, result: AnalysisResult) -> None:
-        """Store ``result`` under ``key``, replacing any older entry."""
-        value = result.to_json()
+        """Store ``result`` under ``key``, replacing any older entry.
+
+        Every configured secret (8 characters or more, so a stray short one
+        cannot mangle entries) is scrubbed from the stored JSON by value: the
+        backends scrub what they return, and this is the second lock on the door.
+        """
+        value = Scrubber(known_min_length=8).text(result.to_json())
         self._guard(lambda conn: self._put(conn, key, result.backend, value), None)
 
     def stats(self) -> CacheStats:

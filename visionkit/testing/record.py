@@ -33,7 +33,13 @@ from visionkit.testing.cassette import (
     write_cassette,
 )
 from visionkit.testing.errors import CassetteError
-from visionkit.testing.scrub import DEFAULT_RULES, ScrubRules, scrub_interaction, secrets_in
+from visionkit.testing.scrub import (
+    DEFAULT_RULES,
+    ScrubRules,
+    check_recordable,
+    scrub_interaction,
+    secrets_in,
+)
 
 _SyncHandler = Callable[[httpx.HTTPTransport, httpx.Request], httpx.Response]
 _AsyncHandler = Callable[
@@ -133,9 +139,11 @@ class Recorder:
             ),
             recorded_at=now_utc(),
         )
+        secrets = secrets_in(request, self.rules)
+        check_recordable(secrets)
         scrubbed = scrub_interaction(
             interaction,
-            secrets=secrets_in(request, self.rules),
+            secrets=secrets,
             hosts=[request.url.netloc.decode("ascii")],
             rules=self.rules,
         )

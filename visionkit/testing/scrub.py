@@ -30,6 +30,7 @@ from typing import Any
 
 import httpx
 
+from visionkit.options import known_secrets
 from visionkit.testing.cassette import (
     Interaction,
     RecordedRequest,
@@ -37,6 +38,7 @@ from visionkit.testing.cassette import (
     interaction_files,
     read_interaction,
 )
+from visionkit.testing.errors import CassetteError
 
 REDACTED = "<redacted>"
 ENDPOINT_PLACEHOLDER = "https://<endpoint>"
@@ -58,10 +60,11 @@ DEFAULT_SENSITIVE_WORDS: tuple[str, ...] = (
 )
 
 MIN_SECRET_LENGTH = 6
-"""Secret values shorter than this are redacted by name only, never searched for.
+"""Record mode refuses a secret shorter than this (:func:`check_recordable`).
 
-Replacing every ``"en"`` in a body because some header held ``"en"`` would
-destroy the recording without protecting anything.
+Every secret is searched for and replaced whatever its length, but replacing
+every ``"en"`` in a body because a header held ``"en"`` would wreck the
+recording, so a key that short is refused instead of recorded.
 """
 
 
@@ -96,8 +99,21 @@ def secrets_in(request: httpx.Request, rules: ScrubRules = DEFAULT_RULES) -> set
     named += [v for k, v in request.url.params.multi_items() if rules.is_sensitive(k)]
     for value in named:
         values.add(value)
-        values.update(value.split())
-    return {v for v in values if len(v) >= MIN_SECRET_LENGTH}
+        # "Bearer abc" yields "abc" too; a short word of the scheme ("Bearer") is no secret.
+        values.update(part for part in value.split() if len(part) >= MIN_SECRET_LENGTH)
+    values.update(v for v in known_secrets() if len(v) >= MIN_SECRET_LENGTH)
+    return {v for v in values if v}
+
+
+def check_recordable(secrets: Iterable[str]) -> None:
+    """Refuse to record when a secret is so short that scrubbing it would mangle the cassette."""
+    short = sorted(len(s) for s in secrets if 0 < len(s) < MIN_SECRET_LENGTH)
+    if short:
+        raise CassetteError(
+            f"Refusing to record: a secret sent with the request is only {short[0]} "
+            f"character(s) long, and removing it from every body would corrupt the cassette. "
+            f"Record with a real key (or a placeholder of {MIN_SECRET_LENGTH}+ characters)."
+        )
 
 
 def scrub_interaction(
@@ -241,7 +257,7 @@ class _Replacer:
                     pairs[scheme + name] = ENDPOINT_PLACEHOLDER
                 pairs[name] = HOST_PLACEHOLDER
         for secret in secrets:
-            if len(secret) >= MIN_SECRET_LENGTH:
+            if secret:
                 pairs[secret] = REDACTED
         self._pairs = sorted(pairs.items(), key=lambda p: len(p[0]), reverse=True)
 
@@ -264,6 +280,7 @@ __all__ = [
     "MIN_SECRET_LENGTH",
     "REDACTED",
     "ScrubRules",
+    "check_recordable",
     "fill_endpoint",
     "scrub_cassette",
     "scrub_interaction",

@@ -28,7 +28,7 @@ from visionkit.backends.azure.requests import (
     read_request,
     read_result_request,
 )
-from visionkit.backends.http import Wait
+from visionkit.backends.http import DeadlineExceeded, Wait
 from visionkit.errors import BackendError, BackendTimeoutError
 from visionkit.features import Feature
 from visionkit.results import AnalysisResult
@@ -53,22 +53,19 @@ def analyze_flow(
             language=ctx.options.language,
             model_version=ctx.options.model_version,
         )
-        response = yield from call(request, "Analyze Image", target)
-        body = json_body(response, "Analyze Image")
+        response = yield from call(request, "Analyze Image", target, ctx.scrubber)
+        body = json_body(response, "Analyze Image", ctx.scrubber)
         raw["analyze"] = body
-        result = mapping.analysis_result(
-            mapping.parse_analysis(body),
-            request_id=response.headers.get(REQUEST_ID_HEADER),
-        )
+        result = mapping.map_analysis(body, request_id=response.headers.get(REQUEST_ID_HEADER))
         if target.image is not None:
             result = to_caller_pixels(result, target.uploads[ctx.analyze_limits])
     if Feature.TEXT in features:
         body, request_id = yield from read_flow(ctx, target)
         raw["read"] = body
-        operation = mapping.parse_read(body)
+        operation, lines = mapping.map_read(body, request_id=request_id)
         result = replace(
             result,
-            text=caller_lines(ctx, mapping.text_lines(operation), target),
+            text=caller_lines(ctx, lines, target),
             metadata=result.metadata or mapping.read_metadata(operation),
             model_version=result.model_version or mapping.read_model_version(operation),
             request_id=result.request_id or request_id,
@@ -84,7 +81,7 @@ def read_flow(ctx: FlowContext, target: Target) -> AzureFlow[tuple[dict[str, Any
         language=ctx.options.language,
         model_version=ctx.options.model_version,
     )
-    submitted = yield from call(request, "Read", target)
+    submitted = yield from call(request, "Read", target, ctx.scrubber)
     request_id = submitted.headers.get(REQUEST_ID_HEADER)
     location = submitted.headers.get("Operation-Location")
     if not location:
@@ -99,11 +96,21 @@ def read_flow(ctx: FlowContext, target: Target) -> AzureFlow[tuple[dict[str, Any
     clock = ctx.clock
     deadline = clock.now() + ctx.options.read_max_wait_s
     interval = ctx.options.read_poll_interval_s
+    status = "notStarted"
     while True:
-        yield Wait(max(min(interval, deadline - clock.now()), 0.0))
-        response = yield from call(poll, "Get Read Result", target)
-        body = json_body(response, "Get Read Result")
-        status = mapping.read_status(mapping.parse_read(body))
+        try:
+            yield Wait(max(min(interval, deadline - clock.now()), 0.0))
+        except DeadlineExceeded as exc:
+            raise BackendTimeoutError(
+                f"{SERVICE}'s Read operation (OCR) was still {status or 'pending'} when the "
+                f"call's {exc.deadline_s:g}s deadline came. Raise deadline_s for large "
+                f"documents, or try again later.",
+                backend=ctx.backend,
+                request_id=request_id,
+            ) from None
+        response = yield from call(poll, "Get Read Result", target, ctx.scrubber)
+        body = json_body(response, "Get Read Result", ctx.scrubber)
+        status = mapping.read_status(mapping.map_read(body, request_id=request_id)[0])
         if status == "succeeded":
             return body, request_id
         if status == "failed":

@@ -44,8 +44,10 @@ def v4_call(
         language=ctx.options.language,
         model_version=ctx.options.model_version,
     )
-    response = yield from call(request, "Analyze Image (4.0)", target)
-    return json_body(response, "Analyze Image (4.0)"), response.headers.get(REQUEST_ID_HEADER)
+    response = yield from call(request, "Analyze Image (4.0)", target, ctx.scrubber)
+    return json_body(response, "Analyze Image (4.0)", ctx.scrubber), response.headers.get(
+        REQUEST_ID_HEADER
+    )
 
 
 def needs_v4_call(features: frozenset[Feature], *, metadata_known: bool) -> bool:

@@ -52,12 +52,15 @@ from visionkit.backends.azure.requests import (
 from visionkit.backends.base import Analyzer
 from visionkit.backends.http import (
     Clock,
+    Deadline,
     HttpClients,
     Retrier,
+    Scrubber,
     run_flow,
     run_flow_async,
     transport_error,
 )
+from visionkit.backends.http.secrets import install_log_filter
 from visionkit.errors import (
     ConfigError,
 )
@@ -104,6 +107,7 @@ class AzureAnalyzer(Analyzer):
     ) -> None:
         super().__init__(options, **overrides)
         self._endpoint, self._key = _credentials(self.options)
+        install_log_filter()  # httpcore logs response headers verbatim at DEBUG
         self._v4 = self.options.api == "4.0"
         # 4.0 reads text in the same call, under the same limits, as everything else.
         self._analyze_limits = IMAGE_ANALYSIS_4_LIMITS if self._v4 else ANALYZE_LIMITS
@@ -123,6 +127,7 @@ class AzureAnalyzer(Analyzer):
             read_limits=self._read_limits,
             v4=self._v4,
             clock=self._retrier.clock,
+            scrubber=Scrubber([self._key]),
         )
 
     # -- Analyzer ------------------------------------------------------------------------
@@ -226,24 +231,50 @@ class AzureAnalyzer(Analyzer):
     # -- drivers -------------------------------------------------------------------------
 
     def _run(self, flow: AzureFlow[_T]) -> _T:
-        return run_flow(flow, self._send, self._retrier.clock)
+        """Run one call under its own deadline; any error leaves with the key scrubbed out."""
+        deadline = Deadline(self._retrier.clock, self.options.deadline_s)
+        try:
+            return run_flow(
+                flow, lambda step: self._send(step, deadline), self._retrier.clock, deadline
+            )
+        except httpx.TransportError as exc:
+            raise self._scrubbed(transport_error(exc, backend=self.name, service=SERVICE)) from exc
+        except Exception as exc:
+            self._scrubbed(exc)  # in place: the traceback keeps its frames
+            raise
 
     async def _run_async(self, flow: AzureFlow[_T]) -> _T:
-        return await run_flow_async(flow, self._send_async, self._retrier.clock)
+        deadline = Deadline(self._retrier.clock, self.options.deadline_s)
 
-    def _send(self, step: AzureRequest) -> httpx.Response:
+        async def send(step: AzureRequest) -> httpx.Response:
+            return await self._send_async(step, deadline)
+
+        try:
+            return await run_flow_async(flow, send, self._retrier.clock, deadline)
+        except httpx.TransportError as exc:
+            raise self._scrubbed(transport_error(exc, backend=self.name, service=SERVICE)) from exc
+        except Exception as exc:
+            self._scrubbed(exc)  # in place: the traceback keeps its frames
+            raise
+
+    def _scrubbed(self, exc: BaseException) -> BaseException:
+        return self._context.scrubber.exception(exc)
+
+    def _send(self, step: AzureRequest, deadline: Deadline | None = None) -> httpx.Response:
         client = self._clients.sync
         try:
-            return self._retrier.send(client, self._build(client, step))
+            return self._retrier.send(client, self._build(client, step), deadline)
         except httpx.TransportError as exc:
-            raise transport_error(exc, backend=self.name, service=SERVICE) from exc
+            raise self._scrubbed(transport_error(exc, backend=self.name, service=SERVICE)) from exc
 
-    async def _send_async(self, step: AzureRequest) -> httpx.Response:
+    async def _send_async(
+        self, step: AzureRequest, deadline: Deadline | None = None
+    ) -> httpx.Response:
         client = self._clients.asynchronous
         try:
-            return await self._retrier.asend(client, self._build(client, step))
+            return await self._retrier.asend(client, self._build(client, step), deadline)
         except httpx.TransportError as exc:
-            raise transport_error(exc, backend=self.name, service=SERVICE) from exc
+            raise self._scrubbed(transport_error(exc, backend=self.name, service=SERVICE)) from exc
 
     def _build(self, client: httpx.Client | httpx.AsyncClient, step: AzureRequest) -> httpx.Request:
         return client.build_request(

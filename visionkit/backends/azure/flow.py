@@ -9,15 +9,22 @@ flow may read from its analyzer, so flows are functions, testable without one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 
-from visionkit.backends.azure.errors import decode_json, error_from_response
+from visionkit.backends.azure.errors import (
+    REQUEST_ID_HEADER,
+    SERVICE,
+    decode_json,
+    error_from_response,
+)
 from visionkit.backends.azure.options import AzureOptions
 from visionkit.backends.azure.preflight import Upload, UploadLimits, lines_to_caller_pixels
 from visionkit.backends.azure.requests import AzureRequest, ImageRef
-from visionkit.backends.http import Clock, Flow
+from visionkit.backends.http import Clock, Flow, Scrubber
+from visionkit.backends.http.shapes import clip_result
+from visionkit.errors import BackendError
 from visionkit.features import Feature
 from visionkit.images import LoadedImage
 from visionkit.results import AnalysisResult, TextLine
@@ -38,6 +45,7 @@ class FlowContext:
     read_limits: UploadLimits
     v4: bool
     clock: Clock
+    scrubber: Scrubber = field(default_factory=Scrubber)
 
 
 @dataclass(frozen=True)
@@ -56,16 +64,23 @@ class Target:
         return self.image.source if self.image is not None else self.url
 
 
-def call(request: AzureRequest, operation: str, target: Target) -> AzureFlow[httpx.Response]:
-    """Yield ``request`` to the driver; return its 2xx response or raise the mapped error."""
+def call(
+    request: AzureRequest, operation: str, target: Target, scrubber: Scrubber | None = None
+) -> AzureFlow[httpx.Response]:
+    """Yield ``request`` to the driver; return its 2xx response or raise the mapped error.
+
+    An error answer is scrubbed of every configured secret (body and headers)
+    before it is read, so an echoed key cannot reach the exception.
+    """
     response = yield request
     if not isinstance(response, httpx.Response):
         raise TypeError("a flow driver must answer every request with a response")
     if not response.is_success:
+        scrub = scrubber or Scrubber()
         raise error_from_response(
             response.status_code,
-            response.content,
-            response.headers,
+            scrub.body(response.content),
+            scrub.headers(response.headers),
             operation=operation,
             source=target.source,
         )
@@ -102,13 +117,57 @@ def finish(
     if target.image is not None:
         # The caller's image, not the (possibly resized) upload Azure measured.
         result = replace(result, metadata=target.image.metadata())
+    size = result.metadata
+    result = clip_result(result, *(size.width, size.height) if size else (None, None))
     return only(replace(result, raw=raw), features)
 
 
-def json_body(response: httpx.Response, operation: str) -> dict[str, Any]:
-    return decode_json(
-        response.status_code, response.content, response.headers, operation=operation
-    )
+MAX_JSON_DEPTH = 64
+"""Nesting deeper than this is refused: Azure's answers nest about 7 levels."""
+
+
+def json_body(
+    response: httpx.Response, operation: str, scrubber: Scrubber | None = None
+) -> dict[str, Any]:
+    """The answer's JSON object, depth-checked and scrubbed of every configured secret.
+
+    Everything kept from an answer (the result's fields, ``raw``, and so the
+    cache and cassettes) is read from this, never from the bytes.
+    """
+    request_id = response.headers.get(REQUEST_ID_HEADER)
+    scrub = scrubber or Scrubber()
+    try:
+        data = decode_json(
+            response.status_code,
+            scrub.binary(response.content),
+            response.headers,
+            operation=operation,
+        )
+    except RecursionError:
+        data = None
+    if data is None or _too_deep(data):
+        raise BackendError(
+            f"{SERVICE} answered {operation} with JSON nested deeper than {MAX_JSON_DEPTH} "
+            f"levels; no real answer does. Check any proxy between you and Azure.",
+            backend="azure",
+            status=response.status_code,
+            request_id=request_id,
+        )
+    return cast(dict[str, Any], scrub.json(data))
+
+
+def _too_deep(data: Any) -> bool:
+    """Whether ``data`` nests past :data:`MAX_JSON_DEPTH`, walked without recursion."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return False
 
 
 __all__ = [

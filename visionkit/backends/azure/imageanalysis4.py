@@ -16,7 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from visionkit.backends.azure.errors import SERVICE
 from visionkit.backends.azure.requests import AzureRequest, ImageRef, image_body
+from visionkit.backends.http.shapes import clip_result, finite, section, unit
 from visionkit.features import Feature
 from visionkit.results import (
     AnalysisResult,
@@ -82,21 +84,33 @@ def _values(body: Mapping[str, Any], section: str) -> list[dict[str, Any]] | Non
     if not isinstance(result, dict):
         return None
     values = result.get("values", result.get("blocks"))
-    return [v for v in values or () if isinstance(v, dict)]
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        raise TypeError(f"values is a {type(values).__name__}, not a list")
+    return [v for v in values if isinstance(v, dict)]
 
 
 def _unit(value: Any) -> float:
-    return min(max(float(value or 0.0), 0.0), 1.0)
+    return unit(value)
+
+
+def _int(data: Mapping[str, Any], key: str) -> int:
+    if key not in data:
+        raise KeyError(f"box without {key!r}")
+    return round(finite(data[key], key))
 
 
 def _box(data: Mapping[str, Any] | None) -> BoundingBox | None:
     if not isinstance(data, dict):
         return None
-    return BoundingBox(int(data["x"]), int(data["y"]), int(data["w"]), int(data["h"]))
+    return BoundingBox(_int(data, "x"), _int(data, "y"), _int(data, "w"), _int(data, "h"))
 
 
 def _polygon(points: Iterable[Mapping[str, Any]] | None) -> tuple[Point, ...]:
-    return tuple((float(p["x"]), float(p["y"])) for p in points or ())
+    if points is not None and not isinstance(points, list):
+        raise TypeError(f"boundingPolygon is a {type(points).__name__}, not a list")
+    return tuple((finite(p["x"], "x"), finite(p["y"], "y")) for p in points or ())
 
 
 def captions(body: Mapping[str, Any]) -> tuple[Caption, ...] | None:
@@ -124,7 +138,7 @@ def objects(body: Mapping[str, Any]) -> tuple[DetectedObject, ...] | None:
         labels = [t for t in value.get("tags") or () if isinstance(t, dict)]
         if box is None or not labels:
             continue
-        best = max(labels, key=lambda t: float(t.get("confidence") or 0.0))
+        best = max(labels, key=lambda t: _unit(t.get("confidence")))
         found.append(DetectedObject(str(best.get("name", "")), _unit(best.get("confidence")), box))
     return tuple(found)
 
@@ -164,24 +178,39 @@ def metadata(body: Mapping[str, Any]) -> ImageMetadata | None:
     meta = body.get("metadata")
     if not isinstance(meta, dict) or "width" not in meta or "height" not in meta:
         return None
-    return ImageMetadata(int(meta["width"]), int(meta["height"]))
+    width, height = _int(meta, "width"), _int(meta, "height")
+    if width <= 0 or height <= 0:
+        raise ValueError(f"image size {width}x{height}")
+    return ImageMetadata(width, height)
 
 
 def analysis_result(
     body: Mapping[str, Any], *, raw: Any = None, request_id: str | None = None
 ) -> AnalysisResult:
-    """Every section of a 4.0 answer that has a visionkit field."""
-    return AnalysisResult(
+    """Every section of a 4.0 answer that has a visionkit field.
+
+    Each is read under :func:`~visionkit.backends.http.shapes.section` (a wrong
+    shape is a BackendError naming it); boxes are clipped to the reported size.
+    """
+
+    def read(field: str, mapper: Any) -> Any:
+        with section(field, service=SERVICE, backend="azure", request_id=request_id):
+            return mapper(body)
+
+    meta = read("metadata", metadata)
+    version = body.get("modelVersion")
+    result = AnalysisResult(
         backend="azure",
-        model_version=body.get("modelVersion"),
-        metadata=metadata(body),
-        tags=tags(body),
-        objects=objects(body),
-        captions=captions(body),
-        text=text_lines(body),
+        model_version=None if version is None else str(version),
+        metadata=meta,
+        tags=read("tagsResult", tags),
+        objects=read("objectsResult", objects),
+        captions=read("captionResult", captions),
+        text=read("readResult", text_lines),
         request_id=request_id,
         raw=raw,
     )
+    return clip_result(result, *(meta.width, meta.height) if meta else (None, None))
 
 
 __all__ = [

@@ -24,6 +24,7 @@ tuple. Azure's confidences are already in [0, 1].
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any, TypeVar, cast
@@ -31,7 +32,11 @@ from typing import Any, TypeVar, cast
 from azure.cognitiveservices.vision.computervision import models as sdk
 from msrest import Deserializer, Serializer
 
+from visionkit.backends.azure.errors import SERVICE
+from visionkit.backends.http.shapes import clip_result, finite, section, unit
+from visionkit.errors import BackendError
 from visionkit.results import (
+    MAX_CATEGORY_DEPTH,
     AdultScores,
     AnalysisResult,
     BoundingBox,
@@ -53,6 +58,7 @@ from visionkit.results import (
 )
 
 BACKEND = "azure"
+logger = logging.getLogger("visionkit.backends.azure")
 
 
 @cache
@@ -98,8 +104,8 @@ def read_status(operation: sdk.ReadOperationResult) -> str:
 
 
 def _unit(value: float | None) -> float:
-    """A confidence clamped into [0, 1]: float noise like 1.0000001 must not fail validation."""
-    return min(max(float(value or 0.0), 0.0), 1.0)
+    """A confidence in [0, 1]: float noise like 1.0000001 clamped, NaN or 1.5 refused."""
+    return unit(value)
 
 
 def _extra(model: Any, key: str) -> Any:
@@ -110,13 +116,14 @@ def bounding_rect(rect: sdk.BoundingRect | None) -> BoundingBox | None:
     """Azure's ``{x, y, w, h}`` rectangle as a :class:`BoundingBox`."""
     if rect is None:
         return None
-    return BoundingBox(rect.x, rect.y, rect.w, rect.h)
+    return BoundingBox(*(round(finite(v, "rectangle")) for v in (rect.x, rect.y, rect.w, rect.h)))
 
 
 def _face_rect(rect: sdk.FaceRectangle | None) -> BoundingBox | None:
     if rect is None:
         return None
-    return BoundingBox(rect.left, rect.top, rect.width, rect.height)
+    values = (rect.left, rect.top, rect.width, rect.height)
+    return BoundingBox(*(round(finite(v, "faceRectangle")) for v in values))
 
 
 def _polygon(flat: Iterable[float] | None) -> tuple[Point, ...]:
@@ -161,10 +168,19 @@ def captions(
 
 
 def _object_category(node: sdk.ObjectHierarchy | None) -> ObjectCategory | None:
-    if node is None:
-        return None
-    confidence = None if node.confidence is None else _unit(node.confidence)
-    return ObjectCategory(node.object_property, confidence, _object_category(node.parent))
+    """The parent chain, built iteratively and cut at :data:`MAX_CATEGORY_DEPTH` ancestors."""
+    chain: list[sdk.ObjectHierarchy] = []
+    while node is not None:
+        if len(chain) == MAX_CATEGORY_DEPTH:
+            logger.warning("object parent chain cut at %d ancestors", MAX_CATEGORY_DEPTH)
+            break
+        chain.append(node)
+        node = node.parent
+    built: ObjectCategory | None = None
+    for item in reversed(chain):
+        confidence = None if item.confidence is None else _unit(item.confidence)
+        built = ObjectCategory(str(item.object_property), confidence, built)
+    return built
 
 
 def objects(analysis: sdk.ImageAnalysis) -> tuple[DetectedObject, ...] | None:
@@ -336,25 +352,75 @@ def read_model_version(operation: sdk.ReadOperationResult) -> str | None:
 def analysis_result(
     analysis: sdk.ImageAnalysis, *, raw: Any = None, request_id: str | None = None
 ) -> AnalysisResult:
-    """Every field of an ``ImageAnalysis``; a section absent from the answer stays ``None``."""
-    return AnalysisResult(
+    """Every field of an ``ImageAnalysis``; a section absent from the answer stays ``None``.
+
+    Each section is mapped under :func:`~visionkit.backends.http.shapes.section`,
+    so a wrong shape is a BackendError naming it; boxes are then clipped to
+    the size the answer reports.
+    """
+    rid = request_id if analysis.request_id is None else str(analysis.request_id)
+
+    def read(field: str, mapper: Any, *args: Any) -> Any:
+        with section(field, service=SERVICE, backend=BACKEND, request_id=rid):
+            return mapper(*args)
+
+    meta = read("metadata", metadata, analysis.metadata)
+    result = AnalysisResult(
         backend=BACKEND,
-        model_version=analysis.model_version,
-        metadata=metadata(analysis.metadata),
-        tags=tags(analysis),
-        objects=objects(analysis),
-        captions=captions(analysis.description),
-        colors=colors(analysis.color),
-        adult=adult(analysis.adult),
-        image_type=image_type(analysis.image_type),
-        faces=faces(analysis),
-        brands=brands(analysis),
-        categories=categories(analysis),
-        celebrities=celebrities(analysis),
-        landmarks=landmarks(analysis),
-        request_id=analysis.request_id or request_id,
+        model_version=read("modelVersion", _opt_str, analysis.model_version),
+        metadata=meta,
+        tags=read("tags", tags, analysis),
+        objects=read("objects", objects, analysis),
+        captions=read("description", captions, analysis.description),
+        colors=read("color", colors, analysis.color),
+        adult=read("adult", adult, analysis.adult),
+        image_type=read("imageType", image_type, analysis.image_type),
+        faces=read("faces", faces, analysis),
+        brands=read("brands", brands, analysis),
+        categories=read("categories", categories, analysis),
+        celebrities=read("categories.detail.celebrities", celebrities, analysis),
+        landmarks=read("categories.detail.landmarks", landmarks, analysis),
+        request_id=rid,
         raw=raw,
     )
+    return clip_result(result, *(meta.width, meta.height) if meta else (None, None))
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _parse_guarded(model: type[_M], body: Mapping[str, Any], request_id: str | None) -> _M:
+    """Deserialize ``body``; when it fails, name the first top-level field that fails alone."""
+    try:
+        with section("answer", service=SERVICE, backend=BACKEND, request_id=request_id):
+            return _deserialize(model, body)
+    except BackendError as whole:
+        for key in body:
+            with section(key, service=SERVICE, backend=BACKEND, request_id=request_id):
+                _deserialize(model, {key: body[key]})
+        raise whole from None
+
+
+def map_analysis(body: Mapping[str, Any], *, request_id: str | None = None) -> AnalysisResult:
+    """Analyze Image JSON straight to a result: every wrong shape a BackendError naming it."""
+    return analysis_result(
+        _parse_guarded(sdk.ImageAnalysis, body, request_id), request_id=request_id
+    )
+
+
+def map_read(
+    body: Mapping[str, Any], *, request_id: str | None = None
+) -> tuple[sdk.ReadOperationResult, tuple[TextLine, ...]]:
+    """A Read result and its lines, every wrong shape a BackendError naming the field."""
+    operation = _parse_guarded(sdk.ReadOperationResult, body, request_id)
+    with section("analyzeResult", service=SERVICE, backend=BACKEND, request_id=request_id):
+        lines = text_lines(operation)
+        meta = read_metadata(operation)
+    if meta is not None:
+        clipped = clip_result(AnalysisResult(backend=BACKEND, text=lines), meta.width, meta.height)
+        lines = clipped.text or ()
+    return operation, lines
 
 
 def from_sdk(image_analysis: sdk.ImageAnalysis) -> AnalysisResult:
@@ -377,6 +443,8 @@ __all__ = [
     "bounding_rect",
     "captions",
     "from_sdk",
+    "map_analysis",
+    "map_read",
     "parse_analysis",
     "parse_area_of_interest",
     "parse_description",

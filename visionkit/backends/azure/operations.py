@@ -24,6 +24,7 @@ from visionkit.backends.azure.requests import (
     describe_request,
     thumbnail_request,
 )
+from visionkit.backends.http.shapes import section
 from visionkit.errors import BackendError
 from visionkit.features import Feature
 from visionkit.results import BoundingBox, Caption, TextLine
@@ -32,10 +33,10 @@ from visionkit.results import BoundingBox, Caption, TextLine
 def text_flow(ctx: FlowContext, target: Target) -> AzureFlow[tuple[TextLine, ...]]:
     if ctx.v4:
         body, _ = yield from v4_call(ctx, target, frozenset({Feature.TEXT}))
-        lines = imageanalysis4.text_lines(body) or ()
+        lines = imageanalysis4.analysis_result(body).text or ()
     else:
         body, _ = yield from read_flow(ctx, target)
-        lines = mapping.text_lines(mapping.parse_read(body))
+        lines = mapping.map_read(body)[1]
     return caller_lines(ctx, lines, target)
 
 
@@ -44,7 +45,7 @@ def describe_flow(
 ) -> AzureFlow[tuple[Caption, ...]]:
     if ctx.v4:  # 4.0 gives one caption, whatever max_candidates says
         body, _ = yield from v4_call(ctx, target, frozenset({Feature.CAPTION}))
-        return imageanalysis4.captions(body) or ()
+        return imageanalysis4.analysis_result(body).captions or ()
     request = describe_request(
         ctx.endpoint,
         target.ref(ctx.analyze_limits),
@@ -52,9 +53,10 @@ def describe_flow(
         language=ctx.options.language,
         model_version=ctx.options.model_version,
     )
-    response = yield from call(request, "Describe Image", target)
-    description = mapping.parse_description(json_body(response, "Describe Image"))
-    found = mapping.captions(description) or ()
+    response = yield from call(request, "Describe Image", target, ctx.scrubber)
+    body = json_body(response, "Describe Image", ctx.scrubber)
+    with section("description", service=SERVICE, backend=ctx.backend):
+        found = mapping.captions(mapping.parse_description(body)) or ()
     return tuple(sorted(found, key=lambda c: c.confidence, reverse=True))
 
 
@@ -69,7 +71,7 @@ def thumbnail_flow(
         smart_crop=smart_crop,
         model_version=ctx.options.model_version,
     )
-    response = yield from call(request, "Generate Thumbnail", target)
+    response = yield from call(request, "Generate Thumbnail", target, ctx.scrubber)
     if not response.headers.get("Content-Type", "").startswith("image/"):
         raise BackendError(
             f"{SERVICE} answered Generate Thumbnail with "
@@ -86,17 +88,19 @@ def area_of_interest_flow(ctx: FlowContext, target: Target) -> AzureFlow[Boundin
         body, request_id = yield from v4_call(
             ctx, target, extra_features=(imageanalysis4.SMART_CROPS,)
         )
-        box = imageanalysis4.smart_crop(body)
+        with section("smartCropsResult", service=SERVICE, backend=ctx.backend):
+            box = imageanalysis4.smart_crop(body)
     else:
         request = area_of_interest_request(
             ctx.endpoint,
             target.ref(ctx.analyze_limits),
             model_version=ctx.options.model_version,
         )
-        response = yield from call(request, "Get Area of Interest", target)
+        response = yield from call(request, "Get Area of Interest", target, ctx.scrubber)
         request_id = response.headers.get(REQUEST_ID_HEADER)
-        area = mapping.parse_area_of_interest(json_body(response, "Get Area of Interest"))
-        box = mapping.bounding_rect(area.area_of_interest)
+        body = json_body(response, "Get Area of Interest", ctx.scrubber)
+        with section("areaOfInterest", service=SERVICE, backend=ctx.backend):
+            box = mapping.bounding_rect(mapping.parse_area_of_interest(body).area_of_interest)
     if box is None:
         raise BackendError(
             f"{SERVICE} answered without an area of interest.",

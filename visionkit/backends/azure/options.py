@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from visionkit.backends.http import RetryPolicy
 from visionkit.errors import ConfigError
-from visionkit.options import Secret, option
+from visionkit.options import Secret, check_secret_fields, option
 
 ApiVersion = Literal["v3.2", "4.0"]
 
@@ -46,6 +46,13 @@ class AzureOptions:
         help="Pin a model (e.g. 2021-04-01) so results do not change over time; default: latest.",
     )
     timeout_s: float = option(30.0, help="Seconds to wait for each HTTP answer.")
+    deadline_s: float = option(
+        30.0,
+        help=(
+            "Seconds one call may take in total (connect to last byte, retries and OCR "
+            "polling included); analyze_many applies it to each image."
+        ),
+    )
     max_retries: int = option(
         3, help="Retries after throttling (429), 5xx answers, timeouts and dropped connections."
     )
@@ -71,6 +78,7 @@ class AzureOptions:
     )
 
     def __post_init__(self) -> None:
+        check_secret_fields(self, backend="azure")
         if self.endpoint is not None:
             parts = urlsplit(self.endpoint)
             if parts.scheme not in ("https", "http") or not parts.netloc:
@@ -79,11 +87,13 @@ class AzureOptions:
                     f"https://<resource>.cognitiveservices.azure.com/, got {self.endpoint!r}.",
                     backend="azure",
                 )
-        if self.timeout_s <= 0:
-            raise ConfigError(
-                f"azure.timeout_s must be a positive number of seconds, got {self.timeout_s}.",
-                backend="azure",
-            )
+        for name in ("timeout_s", "deadline_s"):
+            value = getattr(self, name)
+            if not value > 0 or value != value:
+                raise ConfigError(
+                    f"azure.{name} must be a positive number of seconds, got {value}.",
+                    backend="azure",
+                )
         for name in (
             "max_retry_time_s",
             "backoff_base_s",

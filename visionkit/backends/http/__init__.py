@@ -9,7 +9,14 @@ a dead connection happen here, the same way for all of them.
 from visionkit.backends.http.clients import HttpClients
 from visionkit.backends.http.errors import transport_error
 from visionkit.backends.http.flow import Flow, Wait, run_flow, run_flow_async
+from visionkit.backends.http.limits import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    Deadline,
+    DeadlineExceeded,
+    ResponseTooLarge,
+)
 from visionkit.backends.http.retry import (
+    MAX_RETRY_AFTER_S,
     RETRYABLE_ERRORS,
     RETRYABLE_STATUSES,
     Clock,
@@ -19,16 +26,23 @@ from visionkit.backends.http.retry import (
     SystemClock,
     parse_retry_after,
 )
+from visionkit.backends.http.secrets import Scrubber
 
 __all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "MAX_RETRY_AFTER_S",
     "RETRYABLE_ERRORS",
     "RETRYABLE_STATUSES",
     "Clock",
+    "Deadline",
+    "DeadlineExceeded",
     "Flow",
     "HttpClients",
     "ManualClock",
+    "ResponseTooLarge",
     "Retrier",
     "RetryPolicy",
+    "Scrubber",
     "SystemClock",
     "Wait",
     "parse_retry_after",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import httpx
 
+from visionkit.backends.http.limits import BadContentEncoding, DeadlineExceeded, ResponseTooLarge
 from visionkit.errors import BackendError, BackendTimeoutError, BackendUnavailableError
 
 
@@ -23,6 +24,25 @@ def transport_error(exc: httpx.TransportError, *, backend: str, service: str) ->
         where = str(exc.request.url.copy_with(query=None))
     except RuntimeError:  # an exception raised outside a request has no .request
         where = "the service"
+    if isinstance(exc, DeadlineExceeded):
+        return BackendTimeoutError(
+            f"{service} did not answer in time: {exc} (on {where}, retries included). "
+            f"Raise the backend's deadline_s for large images or slow networks, or try "
+            f"again later.",
+            backend=backend,
+        )
+    if isinstance(exc, ResponseTooLarge):
+        return BackendError(
+            f"{service} sent an answer too large to be real: {exc} (on {where}). "
+            f"visionkit stopped reading it; this is a proxy or server fault, not your image.",
+            backend=backend,
+        )
+    if isinstance(exc, BadContentEncoding):
+        return BackendError(
+            f"{service} sent an unreadable answer: {exc} (on {where}). Check any proxy "
+            f"between you and the service.",
+            backend=backend,
+        )
     if isinstance(exc, httpx.TimeoutException):
         return BackendTimeoutError(
             f"{service} did not answer in time ({type(exc).__name__} on {where}). "

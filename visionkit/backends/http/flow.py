@@ -26,6 +26,7 @@ from typing import TypeVar, cast
 
 import httpx
 
+from visionkit.backends.http.limits import Deadline, DeadlineExceeded
 from visionkit.backends.http.retry import Clock
 
 
@@ -44,15 +45,30 @@ Flow = Generator[_R | Wait, httpx.Response | None, _T]
 to each request (``None`` after a wait); returns the operation's result ``_T``."""
 
 
-def run_flow(flow: Flow[_R, _T], send: Callable[[_R], httpx.Response], clock: Clock) -> _T:
-    """Drive ``flow`` to its result, sending each request with ``send``."""
+def run_flow(
+    flow: Flow[_R, _T],
+    send: Callable[[_R], httpx.Response],
+    clock: Clock,
+    deadline: Deadline | None = None,
+) -> _T:
+    """Drive ``flow`` to its result, sending each request with ``send``.
+
+    With a ``deadline``, a :class:`Wait` that would pass it is not started:
+    :class:`DeadlineExceeded` is thrown into the flow instead, so a polling
+    flow can say which operation ran out of time (or let it propagate).
+    """
     reply: httpx.Response | None = None
+    pending: DeadlineExceeded | None = None
     while True:
         try:
-            step = flow.send(reply)
+            step = flow.send(reply) if pending is None else flow.throw(pending)
         except StopIteration as done:
             return cast(_T, done.value)
+        pending = None
         if isinstance(step, Wait):
+            if deadline is not None and step.seconds >= deadline.remaining():
+                pending = deadline.exceeded("The operation")
+                continue
             clock.sleep(step.seconds)
             reply = None
         else:
@@ -60,16 +76,24 @@ def run_flow(flow: Flow[_R, _T], send: Callable[[_R], httpx.Response], clock: Cl
 
 
 async def run_flow_async(
-    flow: Flow[_R, _T], send: Callable[[_R], Awaitable[httpx.Response]], clock: Clock
+    flow: Flow[_R, _T],
+    send: Callable[[_R], Awaitable[httpx.Response]],
+    clock: Clock,
+    deadline: Deadline | None = None,
 ) -> _T:
     """The awaitable twin of :func:`run_flow`."""
     reply: httpx.Response | None = None
+    pending: DeadlineExceeded | None = None
     while True:
         try:
-            step = flow.send(reply)
+            step = flow.send(reply) if pending is None else flow.throw(pending)
         except StopIteration as done:
             return cast(_T, done.value)
+        pending = None
         if isinstance(step, Wait):
+            if deadline is not None and step.seconds >= deadline.remaining():
+                pending = deadline.exceeded("The operation")
+                continue
             await clock.asleep(step.seconds)
             reply = None
         else:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import math
 import random
 import time
 from collections.abc import Callable
@@ -36,6 +37,16 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 import httpx
+
+from visionkit.backends.http.limits import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    BadContentEncoding,
+    Deadline,
+    DeadlineExceeded,
+    ResponseTooLarge,
+    aread_bounded,
+    read_bounded,
+)
 
 logger = logging.getLogger("visionkit.backends.http")
 
@@ -133,27 +144,39 @@ class RetryPolicy:
         return jitter * ceiling
 
 
+MAX_RETRY_AFTER_S = 86_400.0
+"""Longest Retry-After taken at its word (a day); larger ones, or later dates, are capped."""
+
+
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header: delay-seconds or an HTTP date.
 
-    Returns ``None`` when the header is absent or unreadable, and never a
-    negative number (a date in the past means "now").
+    Returns ``None`` when the header is absent or malformed (``NaN``,
+    ``inf``, text that is no date), and never a negative
+    number (a date in the past means "now"). A value beyond
+    :data:`MAX_RETRY_AFTER_S` is capped there. The caller's deadline caps it
+    further: :class:`Retrier` never starts a wait it cannot finish in time.
     """
     if value is None or not value.strip():
         return None
     text = value.strip()
     try:
-        return max(float(text), 0.0)
+        seconds = float(text)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(seconds):
+            return None
+        return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
     try:
         when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        current = now or datetime.now(UTC)
+        delta = (when - current).total_seconds()
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    current = now or datetime.now(UTC)
-    return max((when - current).total_seconds(), 0.0)
+    return min(max(delta, 0.0), MAX_RETRY_AFTER_S)
 
 
 class Retrier:
@@ -170,60 +193,119 @@ class Retrier:
         *,
         clock: Clock | None = None,
         jitter: Callable[[], float] = random.random,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.policy = policy or RetryPolicy()
+        self.max_response_bytes = max_response_bytes
         self.clock: Clock = clock or SystemClock()
         self._jitter = jitter
 
     def send(
-        self, client: httpx.Client, request: httpx.Request, *, auth: httpx.Auth | None = None
+        self,
+        client: httpx.Client,
+        request: httpx.Request,
+        deadline: Deadline | None = None,
+        *,
+        auth: httpx.Auth | None = None,
     ) -> httpx.Response:
         """Send ``request``, retrying throttling and transient failures; sync.
 
-        ``auth`` runs again on every attempt, so a signature that covers the
-        time (AWS SigV4) is fresh on each retry.
+        The response comes back fully read (within the size cap); with a
+        ``deadline`` no attempt, wait or read outlives it. ``auth`` runs again on
+        every attempt, so a signature that covers the time (AWS SigV4) is fresh
+        on each retry.
         """
         started = self.clock.now()
         retry = 0
         while True:
             try:
-                response = client.send(request) if auth is None else client.send(request, auth=auth)
+                self._arm(request, deadline)
+                if auth is None:
+                    streamed = client.send(request, stream=True)
+                else:
+                    streamed = client.send(request, stream=True, auth=auth)
+                response = read_bounded(streamed, self._deadline(deadline), self.max_response_bytes)
+            except (DeadlineExceeded, ResponseTooLarge, BadContentEncoding):
+                raise
             except RETRYABLE_ERRORS as exc:
-                delay = self._delay(request, retry, started, error=exc)
+                if deadline is not None and deadline.expired():
+                    raise deadline.exceeded("The request", request) from exc
+                delay = self._delay(request, retry, started, error=exc, deadline=deadline)
                 if delay is None:
                     raise
             else:
-                delay = self._delay(request, retry, started, response=response)
+                delay = self._delay(request, retry, started, response=response, deadline=deadline)
                 if delay is None:
                     return response
-                response.close()
             self.clock.sleep(delay)
             retry += 1
 
     async def asend(
-        self, client: httpx.AsyncClient, request: httpx.Request, *, auth: httpx.Auth | None = None
+        self,
+        client: httpx.AsyncClient,
+        request: httpx.Request,
+        deadline: Deadline | None = None,
+        *,
+        auth: httpx.Auth | None = None,
     ) -> httpx.Response:
         """The awaitable twin of :meth:`send`."""
         started = self.clock.now()
         retry = 0
         while True:
             try:
-                response = (
-                    await client.send(request)
-                    if auth is None
-                    else await client.send(request, auth=auth)
-                )
+                self._arm(request, deadline)
+                response = await self._attempt_async(client, request, deadline, auth)
+            except (DeadlineExceeded, ResponseTooLarge, BadContentEncoding):
+                raise
             except RETRYABLE_ERRORS as exc:
-                delay = self._delay(request, retry, started, error=exc)
+                if deadline is not None and deadline.expired():
+                    raise deadline.exceeded("The request", request) from exc
+                delay = self._delay(request, retry, started, error=exc, deadline=deadline)
                 if delay is None:
                     raise
             else:
-                delay = self._delay(request, retry, started, response=response)
+                delay = self._delay(request, retry, started, response=response, deadline=deadline)
                 if delay is None:
                     return response
-                await response.aclose()
             await self.clock.asleep(delay)
             retry += 1
+
+    async def _attempt_async(
+        self,
+        client: httpx.AsyncClient,
+        request: httpx.Request,
+        deadline: Deadline | None,
+        auth: httpx.Auth | None = None,
+    ) -> httpx.Response:
+        bound = self._deadline(deadline)
+        remaining = bound.remaining()
+        try:
+            async with asyncio.timeout(remaining if deadline is not None else None):
+                if auth is None:
+                    streamed = await client.send(request, stream=True)
+                else:
+                    streamed = await client.send(request, stream=True, auth=auth)
+                return await aread_bounded(streamed, bound, self.max_response_bytes)
+        except TimeoutError:
+            raise bound.exceeded("The request", request) from None
+
+    def _deadline(self, deadline: Deadline | None) -> Deadline:
+        return deadline if deadline is not None else Deadline(self.clock, math.inf)
+
+    def _arm(self, request: httpx.Request, deadline: Deadline | None) -> None:
+        """Give this attempt at most the time left: httpx's timeouts cap each operation."""
+        if deadline is None:
+            return
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            raise deadline.exceeded("The request", request)
+        timeouts = dict(request.extensions.get("timeout") or {})
+        for phase in ("connect", "read", "write", "pool"):
+            current = timeouts.get(phase)
+            timeouts[phase] = remaining if current is None else min(current, remaining)
+        request.extensions = {**request.extensions, "timeout": timeouts}
+        # Bodies are decoded under the size cap here, so ask only for what can be.
+        request.headers["Accept-Encoding"] = "gzip, deflate"
 
     def _delay(
         self,
@@ -233,6 +315,7 @@ class Retrier:
         *,
         response: httpx.Response | None = None,
         error: httpx.TransportError | None = None,
+        deadline: Deadline | None = None,
     ) -> float | None:
         """Seconds to wait before the next attempt, or ``None`` to stop here."""
         if response is not None and not self.policy.retryable(response):
@@ -254,6 +337,15 @@ class Retrier:
                 )
             return None
         delay = advised if advised is not None else self.policy.backoff(retry, self._jitter())
+        if deadline is not None and delay >= deadline.remaining():
+            logger.warning(
+                "%s failed with %s; a %.2fs wait would pass the call's %gs deadline; giving up",
+                target,
+                reason,
+                delay,
+                deadline.seconds,
+            )
+            return None
         elapsed = self.clock.now() - started
         if elapsed + delay > self.policy.max_retry_time_s:
             logger.warning(
@@ -277,6 +369,7 @@ class Retrier:
 
 
 __all__ = [
+    "MAX_RETRY_AFTER_S",
     "RETRYABLE_ERRORS",
     "RETRYABLE_STATUSES",
     "Clock",

@@ -1,0 +1,154 @@
+"""Untrusted answers: wrong shapes become BackendErrors, repairable geometry is repaired.
+
+A mapper reads a service's JSON into the result model; when the JSON has the
+wrong shape (a string where a number belongs, ``null`` in a list, ``NaN``,
+a negative width) Python raises whatever the line it reached raises. Each
+mapper runs every section of an answer under :func:`section`, which turns
+those into one :class:`~visionkit.errors.BackendError` naming the field and
+the request id. Vendor-neutral, so every cloud backend reads answers this way.
+
+Repairs, applied by :func:`clip_result` once the image size is known (the
+rules ``docs/errors.md`` documents):
+
+* a box partly outside the image is clipped to it;
+* an object, face, brand, celebrity or landmark whose box lies wholly
+  outside is dropped, with a warning on the ``visionkit.backends.http`` logger;
+* polygon points are moved onto the nearest edge.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+from visionkit.errors import BackendError
+from visionkit.results import AnalysisResult, BoundingBox, Point, TextLine, Word
+
+logger = logging.getLogger("visionkit.backends.http")
+
+CONFIDENCE_TOLERANCE = 1e-6
+"""How far outside [0, 1] a confidence may stray (float noise) and still be clamped."""
+
+WRONG_SHAPE = (
+    TypeError,
+    ValueError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    RecursionError,
+    OverflowError,
+)
+
+
+@contextmanager
+def section(
+    field: str, *, service: str, backend: str, request_id: str | None = None
+) -> Iterator[None]:
+    """Run one section's mapping; a wrong shape becomes a BackendError naming ``field``."""
+    try:
+        yield
+    except BackendError:
+        raise
+    except Exception as exc:
+        if not isinstance(exc, WRONG_SHAPE) and type(exc).__module__.split(".")[0] not in (
+            "msrest",
+            "azure",
+        ):
+            raise
+        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        ticket = f" (request id {request_id})" if request_id else ""
+        raise BackendError(
+            f"{service} answered with a wrong-shaped {field!r}: {detail}{ticket}. "
+            f"This is a service or proxy fault; try again, and report it if it persists.",
+            backend=backend,
+            code="WrongShape",
+            request_id=request_id,
+        ) from None
+
+
+def unit(value: Any, field: str = "confidence") -> float:
+    """A confidence in [0, 1]: float noise clamped, anything else (NaN, 1.5, "x") refused."""
+    if isinstance(value, bool) or value is None:
+        value = 0.0 if value is None else value
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{field} is {number}")
+    if -CONFIDENCE_TOLERANCE <= number <= 1 + CONFIDENCE_TOLERANCE:
+        return min(max(number, 0.0), 1.0)
+    raise ValueError(f"{field} {number} is outside [0, 1]")
+
+
+def finite(value: Any, field: str) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{field} is {number}")
+    return number
+
+
+def _clip_box(box: BoundingBox, width: int, height: int) -> BoundingBox | None:
+    clipped = box.clip(width, height)
+    return clipped if clipped.width > 0 and clipped.height > 0 else None
+
+
+def _clip_point(point: Point, width: int, height: int) -> Point:
+    return (min(max(point[0], 0.0), float(width)), min(max(point[1], 0.0), float(height)))
+
+
+def _clip_items(items: tuple[Any, ...] | None, width: int, height: int, kind: str) -> Any:
+    if items is None:
+        return None
+    kept = []
+    for item in items:
+        box = getattr(item, "box", None)
+        if box is None:
+            kept.append(item)
+            continue
+        clipped = _clip_box(box, width, height)
+        if clipped is None:
+            logger.warning(
+                "dropped a %s whose box %s lies outside the %dx%d image", kind, box, width, height
+            )
+            continue
+        kept.append(replace(item, box=clipped))
+    return tuple(kept)
+
+
+def _clip_lines(lines: tuple[TextLine, ...] | None, width: int, height: int) -> Any:
+    if lines is None:
+        return None
+    return tuple(
+        replace(
+            line,
+            polygon=tuple(_clip_point(p, width, height) for p in line.polygon),
+            words=tuple(
+                Word(w.text, tuple(_clip_point(p, width, height) for p in w.polygon), w.confidence)
+                for w in line.words
+            ),
+        )
+        for line in lines
+    )
+
+
+def clip_result(result: AnalysisResult, width: int | None, height: int | None) -> AnalysisResult:
+    """``result`` with every box and polygon inside a ``width`` x ``height`` image.
+
+    With no (or a nonsensical) size, boxes are only kept off negative coordinates.
+    """
+    if not width or not height or width <= 0 or height <= 0:
+        width = height = 10**12
+    return replace(
+        result,
+        objects=_clip_items(result.objects, width, height, "detected object"),
+        faces=_clip_items(result.faces, width, height, "face"),
+        brands=_clip_items(result.brands, width, height, "brand"),
+        celebrities=_clip_items(result.celebrities, width, height, "celebrity"),
+        landmarks=_clip_items(result.landmarks, width, height, "landmark"),
+        text=_clip_lines(result.text, width, height),
+    )
+
+
+__all__ = ["CONFIDENCE_TOLERANCE", "clip_result", "finite", "section", "unit"]
