@@ -227,3 +227,12 @@ def test_a_result_that_cannot_be_stored_does_not_fail_its_image(tmp_path):
     analyzer._analyze = unstorable
     items = list(analyze_many([b"a"], analyzer=analyzer, cache=store))
     assert items[0].ok and store.stats().entries == 0
+
+
+def test_a_spent_quota_stops_the_run_instead_of_failing_every_image_alike():
+    from visionkit.errors import QuotaExceededError
+    from visionkit.testing import FakeAnalyzer
+
+    fake = FakeAnalyzer(default=QuotaExceededError("Out of call volume quota", backend="fake"))
+    with pytest.raises(QuotaExceededError, match="quota"):
+        list(analyze_many([b"1", b"2", b"3"], analyzer=fake, cache=False))

@@ -103,7 +103,9 @@ def test_a_replay_reads_nothing_from_the_users_cache(user_cache: Path, photo: Pa
 
 def test_replayed_results_are_labelled_and_local_ones_are_not(photo: Path) -> None:
     with replay(bundled_cassette(CASSETTE), label="Microsoft's example"):
-        remote = visionkit.analyze(photo, FEATURES, backend="azure", endpoint=ENDPOINT, key="k")
+        remote = visionkit.analyze(
+            photo, FEATURES, backend="azure", endpoint=ENDPOINT, key="session-test-key"
+        )
         local = LocalAnalyzer().analyze(photo, ["tags"])
     assert remote.replayed_from == "Microsoft's example"
     assert "replayed from Microsoft's example" in remote.summary()
@@ -124,7 +126,7 @@ def test_the_session_undoes_its_changes(photo: Path) -> None:
 def test_a_recording_neither_reads_nor_fills_the_users_cache(
     user_cache: Path, photo: Path, tmp_path: Path, upstream: str
 ) -> None:
-    with AzureAnalyzer(endpoint=upstream, key="k") as azure:
+    with AzureAnalyzer(endpoint=upstream, key="session-test-key") as azure:
         digest, _ = image_digest(photo)
         assert digest is not None
         key = cache_key(

@@ -3,7 +3,7 @@
 A batch over thousands of images must not stop for one unreadable file or
 one refused request, so every outcome is a value: a result or the error that
 replaced it, never an exception thrown through the loop. Only errors that no
-other image could escape (a rejected key, an invalid configuration) stop a
+other image could escape (a rejected key, an invalid configuration, a spent quota) stop a
 run; see :data:`FATAL_ERRORS`.
 """
 
@@ -13,12 +13,18 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from visionkit.errors import AuthenticationError, ConfigError, VisionKitError
+from visionkit.errors import AuthenticationError, ConfigError, QuotaExceededError, VisionKitError
 from visionkit.images import ImageInput, is_url, redact_url
 from visionkit.results import AnalysisResult
 
-FATAL_ERRORS: tuple[type[VisionKitError], ...] = (AuthenticationError, ConfigError)
-"""Errors every later image would hit too: the run stops and raises them."""
+FATAL_ERRORS: tuple[type[VisionKitError], ...] = (
+    AuthenticationError,
+    ConfigError,
+    QuotaExceededError,
+)
+"""Errors every later image would hit too: the run stops and raises them (after any
+configured fallback had its chance at that image). A spent quota does not clear in
+seconds, so carrying on would only fail every remaining image the same way."""
 
 
 class UnexpectedError(VisionKitError):

@@ -24,6 +24,7 @@ recently used are evicted down to 90 % of it. Both checks run every
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import sqlite3
@@ -33,7 +34,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from visionkit.backends.http.secrets import Scrubber
 from visionkit.results import AnalysisResult
@@ -131,7 +132,12 @@ class ResultCache:
         cannot mangle entries) is scrubbed from the stored JSON by value: the
         backends scrub what they return, and this is the second lock on the door.
         """
-        value = Scrubber(known_min_length=8).text(result.to_json())
+        scrubber = Scrubber(known_min_length=8)
+        value = result.to_json()
+        if scrubber:
+            # Values only: a secret that happens to spell part of a field name
+            # ("replayed_from") must not corrupt the entry.
+            value = json.dumps(_scrub_values(scrubber, json.loads(value)), ensure_ascii=False)
         self._guard(lambda conn: self._put(conn, key, result.backend, value), None)
 
     def stats(self) -> CacheStats:
@@ -310,6 +316,16 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 
 def _warn(message: str) -> None:
     warnings.warn(message, CacheWarning, stacklevel=4)
+
+
+def _scrub_values(scrubber: Scrubber, value: Any) -> Any:
+    if isinstance(value, str):
+        return scrubber.text(value)
+    if isinstance(value, list):
+        return [_scrub_values(scrubber, v) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrub_values(scrubber, v) for k, v in value.items()}
+    return value
 
 
 __all__ = [
