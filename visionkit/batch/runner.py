@@ -13,6 +13,10 @@ an httpx connection pool sized to ``concurrency`` and a
 ``rate`` and the 429-driven slowdown apply to every HTTP call the backend
 makes. It is closed when the run ends. An ``analyzer=`` you pass is used as
 is (bring your own transport to rate-limit it).
+
+It is over the project's ~400-line guide because the sync and async front doors, their
+setup (analyzer, rate limit, fallback) and the background pump are one run's lifecycle;
+the engine, items and rate limiter are separate modules.
 """
 
 from __future__ import annotations

@@ -14,6 +14,10 @@ part in label metrics: "indoor" from a cloud has no counterpart a CIFAR-10
 model could say, so it counts neither for nor against. A cloud tag the
 crosswalk does not know but that carries a hint ("pangolin", hint "mammal")
 stands for its hint.
+
+It is over the project's ~400-line guide on purpose: each metric is short, and keeping
+them side by side with their one description table is what lets a reader check that they
+judge alike.
 """
 
 from __future__ import annotations

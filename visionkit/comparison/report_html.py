@@ -6,6 +6,10 @@ network, so the file opens from disk, in a mail attachment or an air-gapped
 machine, and looks the same in ten years. Every element a test or a script may
 look for carries a ``data-`` attribute (``data-section``, ``data-image``,
 ``data-backend``, ``data-metric``, ``data-verdict``).
+
+It is over the project's ~400-line guide because the report is one self-contained page
+whose sections share escaping, colours and thumbnails; every text in it is escaped by
+the helpers here.
 """
 
 from __future__ import annotations

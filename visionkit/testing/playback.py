@@ -15,6 +15,9 @@ arrive in any order.
 For its duration a session also keeps away from the user's result cache, and
 when replaying it marks each remote result with ``replayed_from``
 (:mod:`visionkit.testing.session` says why and how).
+
+It is a little over the project's ~400-line guide: replay, record and the session around
+both (cache off, replay labels) share one context manager's state.
 """
 
 from __future__ import annotations

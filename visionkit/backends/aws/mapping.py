@@ -17,6 +17,10 @@ the result. The rules, each tested against real recorded answers:
   ``Confidence``) mean "empty", never an error.
 
 What maps where is in ``docs/backends/aws.md``.
+
+It is over the project's ~400-line guide because each Rekognition operation's answer is
+mapped here with the shape checks it needs, one short function per section, read
+together against the service's schema.
 """
 
 from __future__ import annotations

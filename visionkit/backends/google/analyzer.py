@@ -10,6 +10,10 @@ and run by the sync or the async driver: annotate 1 to 16 images in one
 request, map each image's answer, and send again only the images whose answer
 was a transient per-image error (deadline, internal, unavailable). A
 per-image error fails that image alone; a failed request fails them all.
+
+It is over the project's ~400-line guide because the single-image and the 16-image batch
+paths, with their per-image error handling, share one flow; request building, mapping,
+errors and auth already live in their own modules.
 """
 
 from __future__ import annotations
