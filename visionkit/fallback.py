@@ -207,10 +207,8 @@ def recover(
     the same rules as :func:`analyze_with_fallback`, so ``error`` itself is
     raised when it does not justify a fallback.
     """
-    attempts = plan(backend, fallback, features, options)
-    causes: list[str] = []
-    _failed(attempts[0], error, causes, last=len(attempts) == 1)
-    return _attempt(image, attempts[1:], causes, cache)
+    rest, causes = _after(backend, error, fallback, features, options)
+    return _attempt(image, rest, causes, cache)
 
 
 async def recover_async(
@@ -224,10 +222,25 @@ async def recover_async(
     cache: CacheArg = None,
 ) -> AnalysisResult:
     """The awaitable twin of :func:`recover`."""
+    rest, causes = _after(backend, error, fallback, features, options)
+    return await _attempt_async(image, rest, causes, cache)
+
+
+def _after(
+    backend: str,
+    error: VisionKitError,
+    fallback: Sequence[str],
+    features: FeaturesArg,
+    options: dict[str, Any],
+) -> tuple[list[Attempt], list[str]]:
+    """The attempts left once ``backend`` failed with ``error``, and why it failed.
+
+    Raises ``error`` when it does not justify a fallback, or no fallback is left.
+    """
     attempts = plan(backend, fallback, features, options)
     causes: list[str] = []
     _failed(attempts[0], error, causes, last=len(attempts) == 1)
-    return await _attempt_async(image, attempts[1:], causes, cache)
+    return attempts[1:], causes
 
 
 def _attempt(

@@ -37,6 +37,11 @@ class Feature(StrEnum):
     CELEBRITIES = "celebrities"
     LANDMARKS = "landmarks"
 
+    @property
+    def field(self) -> str:
+        """The :class:`~visionkit.results.AnalysisResult` field that holds the answer."""
+        return "captions" if self is Feature.CAPTION else self.value
+
 
 FeatureLike = Feature | str
 """A feature given as the enum member or its name (``"tags"``, ``"TAGS"``)."""

@@ -220,4 +220,15 @@ class Analyzer(ABC):
         return outcomes
 
 
-__all__ = ["Analyzer", "FeaturesArg"]
+def only_requested(result: AnalysisResult, features: frozenset[Feature]) -> AnalysisResult:
+    """``result`` with the field of every feature not in ``features`` set to ``None``.
+
+    A service may add sections of its own accord (Azure sends metadata always,
+    categories with celebrities), and a test double holds whatever it was given;
+    "``None`` means not requested" must still hold for what the caller receives.
+    """
+    unrequested: dict[str, Any] = {f.field: None for f in Feature if f not in features}
+    return dataclasses.replace(result, **unrequested)
+
+
+__all__ = ["Analyzer", "FeaturesArg", "only_requested"]

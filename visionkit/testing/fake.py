@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from visionkit.analyzers import use_analyzer
-from visionkit.backends.base import Analyzer
+from visionkit.backends.base import Analyzer, only_requested
 from visionkit.config import configured_backend
 from visionkit.errors import VisionKitError
 from visionkit.features import Feature
@@ -160,14 +160,9 @@ def _lookup_keys(image: ImageInput) -> list[Any]:
     return []
 
 
-def _attribute(feature: Feature) -> str:
-    return "captions" if feature is Feature.CAPTION else feature.value
-
-
 def _narrowed(result: AnalysisResult, features: frozenset[Feature], backend: str) -> AnalysisResult:
     """``result`` with the features that were not asked for set to ``None``, as ``backend``."""
-    dropped = {_attribute(f): None for f in Feature if f not in features}
-    return dataclasses.replace(result, backend=backend, **dropped)
+    return dataclasses.replace(only_requested(result, features), backend=backend)
 
 
 __all__ = ["Answer", "FakeAnalyzer", "FakeCall", "FakeOptions", "Responder"]

@@ -43,9 +43,7 @@ COLOR_NAMES = frozenset(RESULT_COLOR_NAMES)
 
 _ACCENT = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
-FEATURE_FIELDS: dict[Feature, str] = {
-    feature: "captions" if feature is Feature.CAPTION else feature.value for feature in Feature
-}
+FEATURE_FIELDS: dict[Feature, str] = {feature: feature.field for feature in Feature}
 """Which :class:`AnalysisResult` field answers each feature (``caption`` is a property)."""
 
 

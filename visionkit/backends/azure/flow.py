@@ -22,6 +22,7 @@ from visionkit.backends.azure.errors import (
 from visionkit.backends.azure.options import AzureOptions
 from visionkit.backends.azure.preflight import Upload, UploadLimits, lines_to_caller_pixels
 from visionkit.backends.azure.requests import AzureRequest, ImageRef
+from visionkit.backends.base import only_requested
 from visionkit.backends.http import Clock, Flow, Scrubber
 from visionkit.backends.http.shapes import clip_result
 from visionkit.errors import BackendError
@@ -95,21 +96,6 @@ def caller_lines(
     return lines_to_caller_pixels(lines, target.uploads[ctx.read_limits])
 
 
-def field_name(feature: Feature) -> str:
-    # The result attribute is plural for the one feature whose name is singular.
-    return "captions" if feature is Feature.CAPTION else feature.value
-
-
-def only(result: AnalysisResult, features: frozenset[Feature]) -> AnalysisResult:
-    """``result`` with every feature that was not asked for set to ``None``.
-
-    Azure adds sections of its own accord (metadata always, categories when
-    celebrities are asked for); "``None`` means not requested" must still hold.
-    """
-    unrequested: dict[str, Any] = {field_name(f): None for f in Feature if f not in features}
-    return replace(result, **unrequested)
-
-
 def finish(
     result: AnalysisResult, raw: dict[str, Any], target: Target, features: frozenset[Feature]
 ) -> AnalysisResult:
@@ -119,7 +105,7 @@ def finish(
         result = replace(result, metadata=target.image.metadata())
     size = result.metadata
     result = clip_result(result, *(size.width, size.height) if size else (None, None))
-    return only(replace(result, raw=raw), features)
+    return only_requested(replace(result, raw=raw), features)
 
 
 MAX_JSON_DEPTH = 64
@@ -176,8 +162,6 @@ __all__ = [
     "Target",
     "call",
     "caller_lines",
-    "field_name",
     "finish",
     "json_body",
-    "only",
 ]
