@@ -126,6 +126,14 @@ class Analyzer(ABC):
         """What this instance, with its options, offers (``features=None`` asks for all)."""
         return type(self).capabilities_for(self.options)
 
+    @property
+    def default_features(self) -> frozenset[Feature]:
+        """What ``features=None`` asks for: :attr:`supported_features`, unless a feature
+        is offered only on request because it costs far more than the rest (the local
+        backend's faces and OCR load a second model). A backend that narrows it says
+        so in ``visionkit backends`` and its docs."""
+        return self.supported_features
+
     def resolve_features(self, features: FeaturesArg) -> frozenset[Feature]:
         """Validate ``features`` against :attr:`supported_features` before any work is done.
 
@@ -135,7 +143,7 @@ class Analyzer(ABC):
         supported = self.supported_features
         parsed = parse_features(features)
         if parsed is None:
-            return supported
+            return self.default_features & supported
         missing = sorted(parsed - supported, key=lambda f: f.value)
         if missing:
             raise UnsupportedFeatureError(

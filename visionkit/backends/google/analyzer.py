@@ -154,7 +154,7 @@ class GoogleAnalyzer(Analyzer):
 
     def _default_features(self, image: ImageInput, features: FeaturesArg) -> FeaturesArg:
         if features is None and _is_gs(image):
-            return self.supported_features - _NEEDS_SIZE
+            return self.default_features - _NEEDS_SIZE
         return features
 
     @classmethod
