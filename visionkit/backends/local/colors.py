@@ -48,10 +48,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from visionkit.backends.local.working import WORK_SIDE, WorkingCopy, srgb_to_lab, working_array
 from visionkit.results import COLOR_NAMES, ColorScheme
-
-WORK_SIDE: Final = 256
-"""Longest side of the working copy, in pixels."""
 
 ACHROMATIC_CHROMA: Final = 10.0
 """Lab chroma below which a pixel is black, gray or white (about a just-visible tint)."""
@@ -98,50 +96,6 @@ REFERENCE_COLORS: Final[dict[str, tuple[tuple[int, int, int], ...]]] = {
     "brown": ((139, 69, 19), (150, 100, 60), (90, 55, 30), (185, 140, 95)),
 }
 
-_WHITE_D65 = np.array([0.95047, 1.0, 1.08883])
-_SRGB_TO_XYZ = np.array(
-    [
-        [0.4124564, 0.3575761, 0.1804375],
-        [0.2126729, 0.7151522, 0.0721750],
-        [0.0193339, 0.1191920, 0.9503041],
-    ]
-)
-
-
-def srgb_to_lab(rgb: NDArray[np.uint8]) -> NDArray[np.float64]:
-    """CIELAB (D65) of 8-bit sRGB values; any leading shape, last axis of 3.
-
-    Written out rather than imported so the local backend needs only NumPy and
-    Pillow; ``tests/backends/local/test_colors.py`` checks it against
-    scikit-image.
-    """
-    c = rgb.astype(np.float64) / 255.0
-    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    xyz = (linear @ _SRGB_TO_XYZ.T) / _WHITE_D65
-    delta = 6.0 / 29.0
-    f = np.where(xyz > delta**3, np.cbrt(xyz), xyz / (3 * delta**2) + 4.0 / 29.0)
-    lab: NDArray[np.float64] = np.empty_like(f, dtype=np.float64)
-    lab[..., 0] = 116.0 * f[..., 1] - 16.0
-    lab[..., 1] = 500.0 * (f[..., 0] - f[..., 1])
-    lab[..., 2] = 200.0 * (f[..., 1] - f[..., 2])
-    return lab
-
-
-def working_array(img: Image.Image, side: int = WORK_SIDE) -> NDArray[np.uint8]:
-    """``img`` as an RGB ``uint8`` array no larger than ``side`` on its longest edge.
-
-    Lanczos with ``reducing_gap`` first box-shrinks by an integer factor (fast)
-    and then filters properly, so a 12-megapixel photo costs milliseconds and
-    fine texture averages out instead of aliasing into false colours.
-    """
-    work = img if img.mode == "RGB" else img.convert("RGB")
-    if max(work.size) > side:
-        scale = side / max(work.size)
-        size = (max(1, round(work.width * scale)), max(1, round(work.height * scale)))
-        work = work.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-    return np.asarray(work, dtype=np.uint8)
-
-
 _NAME_INDEX = {name: i for i, name in enumerate(COLOR_NAMES)}
 _REF_NAMES = np.array(
     [_NAME_INDEX[name] for name, shades in REFERENCE_COLORS.items() for _ in shades]
@@ -149,24 +103,34 @@ _REF_NAMES = np.array(
 _REF_LAB = srgb_to_lab(
     np.array([shade for shades in REFERENCE_COLORS.values() for shade in shades], dtype=np.uint8)
 )
-_REF_LAB_SQ = (_REF_LAB**2).sum(axis=1)
+_REF_LAB_32 = _REF_LAB.astype(np.float32)
+_REF_LAB_SQ_32 = (_REF_LAB_32**2).sum(axis=1)
 
 
 def name_pixels(lab: NDArray[np.float64]) -> NDArray[np.intp]:
-    """Index into :data:`COLOR_NAMES` for every Lab pixel (rule 3 of the module doc)."""
+    """Index into :data:`COLOR_NAMES` for every Lab pixel (rule 3 of the module doc).
+
+    Only chromatic pixels need the nearest reference colour (the others are named
+    by lightness), and those are searched in float32: half the memory traffic of
+    the distance matrix, which is most of this function's cost, for differences
+    far below a just-visible step.
+    """
     flat = lab.reshape(-1, 3)
-    # |x - r|^2 = |x|^2 - 2 x.r + |r|^2; |x|^2 is the same for every r, so the
-    # nearest reference needs only one matrix product (fast for 65 000 pixels).
-    distances = _REF_LAB_SQ - 2.0 * (flat @ _REF_LAB.T)
-    names = _REF_NAMES[np.argmin(distances, axis=1)]
     lightness = flat[:, 0]
     chroma = np.hypot(flat[:, 1], flat[:, 2])
-    grey = np.where(
+    names = np.where(
         lightness < BLACK_MAX_L,
         _NAME_INDEX["black"],
         np.where(lightness < WHITE_MIN_L, _NAME_INDEX["gray"], _NAME_INDEX["white"]),
     )
-    return np.where(chroma < ACHROMATIC_CHROMA, grey, names).reshape(lab.shape[:-1])
+    chromatic = np.flatnonzero(chroma >= ACHROMATIC_CHROMA)
+    if chromatic.size:
+        # |x - r|^2 = |x|^2 - 2 x.r + |r|^2; |x|^2 is the same for every r, so the
+        # nearest reference needs only one matrix product.
+        pixels = flat[chromatic].astype(np.float32)
+        distances = _REF_LAB_SQ_32 - 2.0 * (pixels @ _REF_LAB_32.T)
+        names[chromatic] = _REF_NAMES[np.argmin(distances, axis=1)]
+    return names.reshape(lab.shape[:-1])
 
 
 def _most_common(names: NDArray[np.intp]) -> str:
@@ -196,9 +160,9 @@ def _hex(rgb: NDArray[np.float64]) -> str:
     return f"#{r:02X}{g:02X}{b:02X}"
 
 
-def _accent(rgb: NDArray[np.uint8], lab: NDArray[np.float64], names: NDArray[np.intp]) -> str:
-    flat_rgb = rgb.reshape(-1, 3)
-    chroma = np.hypot(lab[..., 1], lab[..., 2]).ravel()
+def _accent(work: WorkingCopy, names: NDArray[np.intp]) -> str:
+    flat_rgb = work.rgb.reshape(-1, 3)
+    chroma = work.chroma.ravel()
     flat_names = names.ravel()
     vivid = chroma >= ACCENT_MIN_CHROMA
     best_name, best_score = -1, 0.0
@@ -217,7 +181,7 @@ def _accent(rgb: NDArray[np.uint8], lab: NDArray[np.float64], names: NDArray[np.
     return _hex(np.median(flat_rgb[vivid & (flat_names == best_name)], axis=0))
 
 
-def analyze_colors(img: Image.Image) -> ColorScheme:
+def analyze_colors(img: Image.Image | WorkingCopy) -> ColorScheme:
     """Dominant colours, accent colour and black-and-white flag of ``img``, by rule.
 
     A heuristic with Azure's field meanings (see the module docstring for each
@@ -225,9 +189,8 @@ def analyze_colors(img: Image.Image) -> ColorScheme:
     grey photo) and to differ on subtle ones (what counts as "foreground",
     pale tints, mixed lighting).
     """
-    rgb = working_array(img)
-    lab = srgb_to_lab(rgb)
-    names = name_pixels(lab)
+    work = img if isinstance(img, WorkingCopy) else WorkingCopy.of(img)
+    names = name_pixels(work.lab)
     centre, border = _centre_and_border(*names.shape)
 
     foreground = _most_common(names[centre])
@@ -238,14 +201,13 @@ def analyze_colors(img: Image.Image) -> ColorScheme:
     listed.update(COLOR_NAMES[i] for i in np.flatnonzero(shares >= DOMINANT_SHARE))
     dominant = tuple(sorted(listed, key=lambda name: -shares[_NAME_INDEX[name]]))
 
-    chroma = np.hypot(lab[..., 1], lab[..., 2])
-    colourful_share = float((chroma >= BW_CHROMA).mean())
+    colourful_share = float((work.chroma >= BW_CHROMA).mean())
 
     return ColorScheme(
         dominant_foreground=foreground,
         dominant_background=background,
         dominant_colors=dominant,
-        accent_color=_accent(rgb, lab, names),
+        accent_color=_accent(work, names),
         is_black_and_white=colourful_share <= BW_MAX_COLOURFUL_SHARE,
     )
 
@@ -253,6 +215,8 @@ def analyze_colors(img: Image.Image) -> ColorScheme:
 __all__ = [
     "COLOR_NAMES",
     "REFERENCE_COLORS",
+    "WORK_SIDE",
+    "WorkingCopy",
     "analyze_colors",
     "name_pixels",
     "srgb_to_lab",

@@ -8,7 +8,7 @@ whenever a photo looks drawn or a drawing looks photographed (see
 ``docs/local-pixel-analysis.md`` for measured agreement and failure cases).
 
 What the rules measure, on a copy at most 256 px per side
-(:func:`~visionkit.backends.local.colors.working_array`):
+(:class:`~visionkit.backends.local.working.WorkingCopy`):
 
 * **Texture**: the share of lit pixels (L* >= :data:`LIT_MIN_L`) whose largest
   RGB step to the right or lower neighbour is a *small* one, between
@@ -46,7 +46,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from visionkit.backends.local.colors import srgb_to_lab, working_array
+from visionkit.backends.local.working import WorkingCopy
 from visionkit.results import ImageType
 
 LIT_MIN_L: Final = 20.0
@@ -142,7 +142,7 @@ def _is_line_drawing(lightness: NDArray[np.float64], chroma: NDArray[np.float64]
     return blank_rows <= LINE_MAX_BLANK_ROWS  # text leaves blank rows between lines
 
 
-def classify_image_type(img: Image.Image) -> ImageType:
+def classify_image_type(img: Image.Image | WorkingCopy) -> ImageType:
     """Azure-style clip-art (0-3) and line-drawing (0/1) scores of ``img``, by rule.
 
     A heuristic, not a classifier: see the module docstring for the rules.
@@ -152,11 +152,10 @@ def classify_image_type(img: Image.Image) -> ImageType:
     colourless, and a single line of big black lettering passes as a line
     drawing; shaded or painted drawings rate as photos.
     """
-    rgb8 = working_array(img)
-    lab = srgb_to_lab(rgb8)
-    lightness = lab[..., 0]
-    chroma = np.hypot(lab[..., 1], lab[..., 2])
-    rgb = rgb8.astype(np.int16)
+    work = img if isinstance(img, WorkingCopy) else WorkingCopy.of(img)
+    lightness = work.lab[..., 0]
+    chroma = work.chroma
+    rgb = work.rgb.astype(np.int16)
 
     texture = _texture(rgb, lightness)
     palette = _palette_size(rgb)
