@@ -32,6 +32,10 @@ class LoadedImage:
             ``user:password@``, or a description such as ``"<bytes: 1234 bytes>"``.
         url: The URL the image was downloaded from, credentials included, so a
             cloud backend can pass the URL on instead of uploading the bytes.
+        original_size: ``(width, height)`` of the image as stored (after EXIF
+            rotation) when ``pixels`` were decoded at reduced scale because the
+            caller needed no more (``load_image(..., reduce=...)``); ``None``
+            when ``pixels`` are full size. Metadata always reports this size.
     """
 
     pixels: Image.Image
@@ -39,6 +43,7 @@ class LoadedImage:
     format: str | None
     source: str
     url: str | None = None
+    original_size: tuple[int, int] | None = None
 
     @property
     def width(self) -> int:
@@ -50,7 +55,8 @@ class LoadedImage:
 
     def metadata(self) -> ImageMetadata:
         """Size after EXIF rotation (what a viewer shows) and the encoded format, if any."""
-        return ImageMetadata(width=self.width, height=self.height, format=self.format)
+        width, height = self.original_size or self.pixels.size
+        return ImageMetadata(width=width, height=height, format=self.format)
 
     def encode(
         self,

@@ -64,6 +64,7 @@ def load_image(
     *,
     limits: ImageLimits | None = None,
     http_client: httpx.Client | None = None,
+    reduce: tuple[int, int] | None = None,
 ) -> LoadedImage:
     """Validate and decode ``image`` whatever its kind.
 
@@ -76,6 +77,10 @@ def load_image(
         limits: Size, time, format and URL-policy bounds; see
             :class:`ImageLimits`. ``None`` takes them from the configuration
             (``configure(images=...)``, ``VISIONKIT_IMAGES_*``, ``[images]``).
+        reduce: ``(long, short)``: a JPEG may be decoded at reduced scale while its
+            sides keep at least these many pixels (:func:`~visionkit.images.decode.decode`);
+            for callers that never look at full resolution. Decoded inputs
+            (Pillow, NumPy) are passed through at their size.
         http_client: Used for URLs instead of visionkit's own client, e.g. to go
             through a proxy. visionkit still follows the redirects itself and
             applies every rule, but checks a host's addresses before the request
@@ -90,8 +95,8 @@ def load_image(
     if is_url(image):
         url = typing.cast(str, image)
         data = fetch(url, limits, http_client)
-        return decode(data, redact_url(url), limits, url=url)
-    return _load_local(image, limits)
+        return decode(data, redact_url(url), limits, url=url, reduce=reduce)
+    return _load_local(image, limits, reduce)
 
 
 async def load_image_async(
@@ -99,6 +104,7 @@ async def load_image_async(
     *,
     limits: ImageLimits | None = None,
     http_client: httpx.AsyncClient | None = None,
+    reduce: tuple[int, int] | None = None,
 ) -> LoadedImage:
     """The awaitable twin of :func:`load_image`.
 
@@ -110,29 +116,33 @@ async def load_image_async(
     if is_url(image):
         url = typing.cast(str, image)
         data = await fetch_async(url, limits, http_client)
-        return await asyncio.to_thread(decode, data, redact_url(url), limits, url=url)
-    return await asyncio.to_thread(_load_local, image, limits)
+        return await asyncio.to_thread(
+            decode, data, redact_url(url), limits, url=url, reduce=reduce
+        )
+    return await asyncio.to_thread(_load_local, image, limits, reduce)
 
 
 # -- local inputs ---------------------------------------------------------------------------
 
 
-def _load_local(image: ImageInput, limits: ImageLimits) -> LoadedImage:
+def _load_local(
+    image: ImageInput, limits: ImageLimits, reduce: tuple[int, int] | None = None
+) -> LoadedImage:
     if isinstance(image, Image.Image):
         return _from_pillow(image, limits)
     if isinstance(image, np.ndarray):
         return _from_array(image, limits)
     if isinstance(image, bytes | bytearray | memoryview):
         data, source = _from_buffer(image, limits)
-        return decode(data, source, limits)
+        return decode(data, source, limits, reduce=reduce)
     if isinstance(image, str | os.PathLike):
         path = Path(_fspath(image))
         with contextlib.suppress(RuntimeError):  # no home directory: keep "~" as given
             path = path.expanduser()
-        return decode(_read_path(image, path, limits), str(path), limits)
+        return decode(_read_path(image, path, limits), str(path), limits, reduce=reduce)
     if callable(getattr(image, "read", None)):
         data, source = _read_stream(image, limits)
-        return decode(data, source, limits)
+        return decode(data, source, limits, reduce=reduce)
     raise InvalidImageError(
         f"Cannot load an image from a {type(image).__name__}. Pass a file path, an "
         "http(s) URL, bytes, a binary file object, a PIL.Image.Image or a uint8 NumPy array.",
