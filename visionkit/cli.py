@@ -105,7 +105,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("model", help="the .keras model")
     p.add_argument("--out", help="the .tflite path (default: beside the model)")
-    p.add_argument("--data", help="check the export against Keras on this dataset's test images")
+    p.add_argument(
+        "--data",
+        help=(
+            "dataset folder: calibrate every view policy on its validation split, "
+            "calibrate int8, and check the export against Keras on its test images"
+        ),
+    )
+    p.add_argument(
+        "--quantize", choices=["float32", "int8"], default="float32", help="weight precision"
+    )
+    p.add_argument("--views", choices=["flip", "flip+shift"], help="the default view policy")
 
     p = sub.add_parser("compare", help="run several backends on the same images and compare them")
     p.add_argument("images", nargs="+", metavar="IMAGES_OR_DIR", help="image files or folders")
@@ -286,7 +296,11 @@ def _cmd_export(args: argparse.Namespace, out: Console, err: Console) -> int:
     from visionkit.training.export import export_tflite
 
     exported = export_tflite(
-        Path(args.model), Path(args.out) if args.out else None, check_data=args.data
+        Path(args.model),
+        Path(args.out) if args.out else None,
+        check_data=args.data,
+        quantize=args.quantize,
+        views=args.views,
     )
     out.print(f"wrote {exported.tflite_path} and {exported.sidecar_path.name}", markup=False)
     if exported.checked_images:

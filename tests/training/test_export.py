@@ -10,6 +10,7 @@ import pytest
 pytest.importorskip("tensorflow")
 
 from visionkit.backends.local.classifier import ImageClassifier
+from visionkit.errors import ConfigError
 from visionkit.training.evaluate import evaluate
 from visionkit.training.export import export_tflite
 
@@ -34,13 +35,18 @@ def test_sidecar_describes_the_model(exported):
     export, result, data = exported
     sidecar = json.loads(export.sidecar_path.read_text())
 
+    assert sidecar["format"] == 2
     assert sidecar["class_names"] == list(data.class_names)
     assert sidecar["input"]["shape"] == [32, 32, 3]
-    assert sidecar["temperature"] == pytest.approx(result.temperature)
+    assert sidecar["quantization"] == "float32"
+    # Refitted on the same validation split from the graph's own (identical) logits.
+    assert sidecar["temperatures"]["flip+shift"] == pytest.approx(result.temperature, rel=1e-3)
+    assert set(sidecar["temperatures"]) == {"flip", "flip+shift"}
     assert len(sidecar["source_model"]["sha256"]) == 64
     assert sidecar["check"]["argmax_agreement_vs_keras"] == 1.0
     assert sidecar["views"] == "flip+shift"
-    assert sidecar["test_time_augmentation"].startswith("flip+shift: image and its mirror")
+    described = sidecar["test_time_augmentation"]["flip+shift"]
+    assert described.startswith("flip+shift: image and its mirror")
 
 
 def test_graph_views_are_the_numpy_views_pixel_for_pixel(chelsea_png):
@@ -72,3 +78,55 @@ def test_runtime_gives_the_same_answers_from_both_files(exported):
         atol=1e-5,
     )
     assert evaluate(export.tflite_path, data).accuracy == pytest.approx(result.report.accuracy)
+
+
+def test_every_policy_is_offered_and_changes_the_answer(exported):
+    export, _, data = exported
+    default = ImageClassifier.load(export.tflite_path)
+    flip = ImageClassifier.load(export.tflite_path, views="flip")
+
+    assert default.offered_views == ("flip+shift", "flip")
+    assert flip.views.name == "flip" and flip.views.count == 2
+    a, b = default.predict_arrays(data.test.images), flip.predict_arrays(data.test.images)
+    np.testing.assert_allclose(a.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(b.sum(axis=1), 1.0, atol=1e-5)
+    assert not np.allclose(a, b)  # fewer views, another temperature: other probabilities
+
+
+def test_a_policy_the_model_was_not_calibrated_for_is_refused(exported):
+    from visionkit.errors import ModelError
+
+    _, result, _ = exported
+    with pytest.raises(ModelError, match="calibrated for the views flip\\+shift, not 'flip'"):
+        ImageClassifier.load(result.model_path, views="flip")  # a .keras: its own policy only
+
+
+def test_int8_export_is_smaller_and_agrees_with_keras(tiny_run, tmp_path):
+    result, data, _ = tiny_run
+    export = export_tflite(
+        result.model_path, tmp_path / "int8.tflite", check_data=data, quantize="int8"
+    )
+    float_export = export_tflite(result.model_path, tmp_path / "f32.tflite")
+    sidecar = json.loads(export.sidecar_path.read_text())
+
+    assert sidecar["quantization"] == "int8"
+    assert export.tflite_path.stat().st_size < 0.5 * float_export.tflite_path.stat().st_size
+    assert export.argmax_agreement is not None and export.argmax_agreement >= 0.9
+    lite = ImageClassifier.load(export.tflite_path)
+    probabilities = lite.predict_arrays(data.test.images)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_int8_needs_data_to_calibrate_on(tiny_run, tmp_path):
+    result, _, _ = tiny_run
+    with pytest.raises(ConfigError, match="int8 export needs check_data"):
+        export_tflite(result.model_path, tmp_path / "x.tflite", quantize="int8")
+
+
+def test_another_default_policy_needs_data_to_calibrate_it(tiny_run, tmp_path):
+    result, _, _ = tiny_run
+    with pytest.raises(ConfigError, match="calibrated for the views 'flip\\+shift' only"):
+        export_tflite(result.model_path, tmp_path / "x.tflite", views="flip")
+    with pytest.raises(ConfigError, match="views must be one of flip, flip\\+shift"):
+        export_tflite(result.model_path, tmp_path / "x.tflite", views="mirror")
+    assert not (tmp_path / "x.tflite").exists()

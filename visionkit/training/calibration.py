@@ -19,28 +19,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-
-def softmax(logits: NDArray[np.floating], temperature: float = 1.0) -> NDArray[np.float64]:
-    """Numerically stable softmax over the last axis of ``logits / temperature``."""
-    z = np.asarray(logits, np.float64) / temperature
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)  # type: ignore[no-any-return]
-
-
-def view_average(
-    view_logits: NDArray[np.floating],
-    temperature: float = 1.0,
-    weights: NDArray[np.floating] | None = None,
-) -> NDArray[np.float64]:
-    """Average the softmax of each view: ``(views, N, C)`` -> ``(N, C)`` probabilities.
-
-    ``weights`` (one per view, summing to 1) default to equal weights.
-    """
-    probs = softmax(view_logits, temperature)
-    if weights is None:
-        return probs.mean(axis=0)  # type: ignore[no-any-return]
-    return np.tensordot(np.asarray(weights, np.float64), probs, axes=1)
+from visionkit.backends.local.views import softmax, view_average
 
 
 def negative_log_likelihood(probs: NDArray[np.floating], labels: NDArray[np.integer]) -> float:
@@ -103,3 +82,12 @@ def expected_calibration_error(
         if members.any():
             total += members.sum() * abs(correct[members].mean() - confidence[members].mean())
     return total / len(labels)
+
+
+__all__ = [
+    "expected_calibration_error",
+    "fit_temperature",
+    "negative_log_likelihood",
+    "softmax",  # defined beside the view policies: the runtime applies it too
+    "view_average",
+]

@@ -12,6 +12,7 @@ model is loaded, and TensorFlow only for the ``.keras`` fallback.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import sys
@@ -26,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from visionkit.backends.local.views import LEGACY_POLICY, ViewPolicy, get_policy
+from visionkit.backends.local.views import LEGACY_POLICY, ViewPolicy, get_policy, view_average
 from visionkit.errors import ModelError
 
 
@@ -100,24 +101,75 @@ class ImageClassifier:
         version: str,
         views: ViewPolicy = LEGACY_POLICY,
         open_set_threshold: float | None = None,
+        temperatures: dict[str, float] | None = None,
+        open_set_thresholds: dict[str, float] | None = None,
     ) -> None:
         self._runner = runner
         self.views = views
+        # Format-2 files: the runner returns logits, and the views, the policy's
+        # temperature and the softmax average are applied here, for any policy in
+        # ``temperatures``. Format 1 and Keras (``None``): the runner computes the
+        # calibrated probabilities of its own policy itself.
+        self._temperatures = dict(temperatures or {})
+        #: The temperature applied here; ``None`` when the runner applies its own.
+        self.temperature = self._temperatures.get(views.name)
+        # The open-set score is the top calibrated probability, which moves with the
+        # views, so a threshold is fitted per policy where the sidecar has one
+        # (``open_set.thresholds``); a policy without its own takes ``threshold``.
+        self._open_set_thresholds = dict(open_set_thresholds or {})
+        self._open_set_fallback = open_set_threshold
         #: The model's own "none of my classes" threshold on its top calibrated
-        #: probability (saved beside it; ``None`` for models saved without one).
-        self.open_set_threshold = open_set_threshold
+        #: probability for these views (saved beside it; ``None`` for models saved
+        #: without one).
+        self.open_set_threshold = self._open_set_thresholds.get(views.name, open_set_threshold)
         self.class_names: tuple[str, ...] = tuple(class_names)
         self.image_size = image_size
         self.path = path
         self.version = version
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str] | None = None) -> ImageClassifier:
+    def load(
+        cls, path: str | os.PathLike[str] | None = None, *, views: str | None = None
+    ) -> ImageClassifier:
         """Load a ``.tflite`` (with its sidecar JSON) or ``.keras`` model; ``None`` = shipped.
 
+        ``views`` picks the test-time view policy (``"flip"``, ``"flip+shift"``);
+        ``None`` takes the model's default. Only models exported with a temperature
+        for that policy offer it (format-2 ``.tflite`` files have one per policy).
+
         Raises :class:`~visionkit.errors.ModelError` naming the file and the
-        fix when it is missing, not a model, or not shaped like an image classifier.
+        fix when it is missing, not a model, not shaped like an image classifier,
+        or not calibrated for ``views``.
         """
+        loaded = cls._load_file(path)
+        if views is not None and views != loaded.views.name:
+            loaded = loaded.with_views(views)
+        return loaded
+
+    @property
+    def offered_views(self) -> tuple[str, ...]:
+        """The view policies this model is calibrated for, its default first."""
+        others = tuple(n for n in self._temperatures if n != self.views.name)
+        if self.temperature is None:
+            return (self.views.name,)
+        return (self.views.name, *others)
+
+    def with_views(self, name: str) -> ImageClassifier:
+        """This model predicting over the views ``name`` at that policy's temperature."""
+        if name not in self.offered_views:
+            raise ModelError(
+                f"{self.path.name} is calibrated for the views {', '.join(self.offered_views)}, "
+                f"not {name!r}. Choose one of those, or re-export the model with "
+                "`visionkit export --data DIR` to calibrate every policy."
+            )
+        twin = copy.copy(self)
+        twin.views = get_policy(name)
+        twin.temperature = self._temperatures[name]
+        twin.open_set_threshold = self._open_set_thresholds.get(name, self._open_set_fallback)
+        return twin
+
+    @classmethod
+    def _load_file(cls, path: str | os.PathLike[str] | None) -> ImageClassifier:
         if path is None:
             with resources.as_file(resources.files("visionkit") / "models" / DEFAULT_MODEL) as p:
                 return cls._load_tflite(Path(p))
@@ -150,13 +202,25 @@ class ImageClassifier:
         expected = (self.image_size, self.image_size, 3)
         if pixels.ndim != 4 or pixels.shape[1:] != expected:
             raise ValueError(f"expected pixels of shape (N, {', '.join(map(str, expected))})")
-        out = [
-            self._runner(np.ascontiguousarray(pixels[i : i + batch_size], dtype=np.float32))
-            for i in range(0, len(pixels), batch_size)
-        ]
-        if not out:
+        if len(pixels) == 0:
             return np.zeros((0, len(self.class_names)), np.float32)
-        return np.concatenate(out)
+        if self.temperature is None:
+            return np.concatenate(
+                [
+                    self._runner(np.ascontiguousarray(pixels[i : i + batch_size], np.float32))
+                    for i in range(0, len(pixels), batch_size)
+                ]
+            )
+        # Every view of a chunk goes through the network as one stacked batch: one
+        # call per chunk instead of one per view keeps the interpreter's threads busy.
+        per_chunk = max(1, batch_size // self.views.count)
+        out = []
+        for i in range(0, len(pixels), per_chunk):
+            chunk = np.asarray(pixels[i : i + per_chunk], np.float32)
+            stacked = np.concatenate(self.views.views(chunk))
+            logits = self._runner(stacked).reshape(self.views.count, len(chunk), -1)
+            out.append(view_average(logits, self.temperature, self.views.view_weights))
+        return np.concatenate(out).astype(np.float32)
 
     @classmethod
     def _load_tflite(cls, path: Path) -> ImageClassifier:
@@ -165,10 +229,22 @@ class ImageClassifier:
             meta = json.loads(sidecar.read_text())
             class_names = [str(n) for n in meta["class_names"]]
             views = get_policy(str(meta.get("views", LEGACY_POLICY.name)))
-            open_set = meta.get("open_set")
-            threshold = None if open_set is None else float(open_set["threshold"])
-            if threshold is not None and not 0.0 <= threshold <= 1.0:
-                raise ValueError(f"open_set.threshold {threshold} is not in [0, 1]")
+            fmt = int(meta.get("format", 1))
+            temperatures: dict[str, float] = {}
+            if fmt >= 2:
+                temperatures = {str(k): float(v) for k, v in meta["temperatures"].items()}
+                for name, value in temperatures.items():
+                    get_policy(name)
+                    if not value > 0:
+                        raise ValueError(f"temperature for {name!r} is {value}, not positive")
+                if views.name not in temperatures:
+                    raise ValueError(f"no temperature for its default views {views.name!r}")
+            open_set = meta.get("open_set") or {}
+            threshold = float(open_set["threshold"]) if "threshold" in open_set else None
+            per_policy = {str(k): float(v) for k, v in open_set.get("thresholds", {}).items()}
+            for value in (threshold, *per_policy.values()):
+                if value is not None and not 0.0 <= value <= 1.0:
+                    raise ValueError(f"open-set threshold {value} is not in [0, 1]")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelError(
                 f"{sidecar} (the class names of {path.name}) is missing or unreadable: {exc}. "
@@ -196,6 +272,8 @@ class ImageClassifier:
             version=f"{path.stem}@{digest}" if digest else path.stem,
             views=views,
             open_set_threshold=threshold,
+            temperatures=temperatures or None,
+            open_set_thresholds=per_policy or None,
         )
 
     @classmethod

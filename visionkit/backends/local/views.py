@@ -71,6 +71,31 @@ class ViewPolicy:
         return np.tensordot(self.view_weights, stacked, axes=1).astype(np.float32)
 
 
+def softmax(logits: NDArray[np.floating], temperature: float = 1.0) -> NDArray[np.float64]:
+    """Numerically stable softmax over the last axis of ``logits / temperature``."""
+    z = np.asarray(logits, np.float64) / temperature
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)  # type: ignore[no-any-return]
+
+
+def view_average(
+    view_logits: NDArray[np.floating],
+    temperature: float = 1.0,
+    weights: NDArray[np.floating] | None = None,
+) -> NDArray[np.float64]:
+    """Average the softmax of each view: ``(views, N, C)`` -> ``(N, C)`` probabilities.
+
+    Averaging probabilities, not logits, is what the temperature is fitted to
+    (:mod:`visionkit.training.calibration`). ``weights`` (one per view, summing
+    to 1) default to equal weights.
+    """
+    probs = softmax(view_logits, temperature)
+    if weights is None:
+        return probs.mean(axis=0)  # type: ignore[no-any-return]
+    return np.tensordot(np.asarray(weights, np.float64), probs, axes=1)
+
+
 FLIP = ViewPolicy(
     name="flip",
     label="averaged over the image and its mirror",
