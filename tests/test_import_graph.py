@@ -3,6 +3,9 @@
 The graph is read from the source, not from ``sys.modules``, so that an import
 hidden inside a function (the usual way to paper over a cycle) counts like any
 other; only imports under ``if TYPE_CHECKING:`` are left out, since they never run.
+A package's lazy-export table (``_EXPORTS`` or ``_LAZY``: public name -> module,
+imported by a PEP 562 ``__getattr__`` on first access) counts as importing each module
+it names, since touching the name runs that import.
 """
 
 from __future__ import annotations
@@ -75,8 +78,30 @@ def imported_names(module: str, path: Path, modules: Collection[str]) -> set[str
             for alias in node.names:
                 submodule = f"{base}.{alias.name}"
                 names.add(submodule if submodule in modules else base)
+    names.update(_lazy_exports(tree, package))
     resolved = {_owner(name, modules) for name in names if name.split(".")[0] == "visionkit"}
     return {name for name in resolved if name is not None and name != module}
+
+
+LAZY_TABLES = {"_EXPORTS", "_LAZY"}
+
+
+def _lazy_exports(tree: ast.Module, package: str) -> set[str]:
+    """The modules a top-level lazy-export table names (relative names are in ``package``)."""
+    found: set[str] = set()
+    for node in tree.body:
+        target = node.target if isinstance(node, ast.AnnAssign) else None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+        value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
+        if not (isinstance(target, ast.Name) and target.id in LAZY_TABLES):
+            continue
+        if isinstance(value, ast.Dict):
+            for item in value.values:
+                if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                    name = item.value
+                    found.add(name if name.startswith("visionkit") else f"{package}.{name}")
+    return found
 
 
 def _owner(name: str, modules: Collection[str]) -> str | None:
@@ -143,6 +168,9 @@ def test_the_checker_finds_a_cycle_hidden_in_a_function(tmp_path: Path) -> None:
     probe.write_text("def f():\n    from visionkit.api import analyze\n", encoding="utf-8")
     modules = {"visionkit", "visionkit.api", "visionkit.probe"}
     assert imported_names("visionkit.probe", probe, modules) == {"visionkit.api"}
+    lazy = tmp_path / "lazy.py"
+    lazy.write_text('_EXPORTS: dict[str, str] = {"analyze": "visionkit.api"}\n', encoding="utf-8")
+    assert imported_names("visionkit.lazy", lazy, modules) == {"visionkit.api"}
 
 
 def test_the_graph_covers_the_package() -> None:

@@ -16,15 +16,13 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from visionkit.errors import ConfigError, UnsupportedFeatureError, VisionKitError
 from visionkit.exit_codes import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
+
+if TYPE_CHECKING:  # rich is imported by the commands that print, so `--help` never loads it
+    from rich.console import Console
 
 
 def _parse_option(text: str) -> tuple[str, str]:
@@ -135,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from rich.console import Console
+    from rich.markup import escape
+
     out = Console()
     err = Console(stderr=True)
     if args.version:
@@ -160,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from rich.markup import escape
+
     from visionkit.api import analyze, get_analyzer
     from visionkit.batch.command import run_batch, wants_batch
     from visionkit.config import resolve_fallback
@@ -205,6 +208,10 @@ def _cmd_analyze(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _cmd_backends(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
     from visionkit.backends.registry import backend_names, get_backend_class
     from visionkit.config import (
         build_backend_options,
@@ -237,6 +244,10 @@ def _cmd_backends(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _cmd_config(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
     from visionkit.backends.registry import backend_names
     from visionkit.config import (
         describe_settings,
@@ -313,6 +324,7 @@ def _cmd_export(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from rich.markup import escape
     from rich.progress import Progress
 
     from visionkit.batch.command import iter_images, no_images_error

@@ -10,7 +10,6 @@ answer. Nothing here knows about any vendor.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
 from abc import ABC, abstractmethod
@@ -213,6 +212,8 @@ class Analyzer(ABC):
         self, image: ImageInput, features: frozenset[Feature]
     ) -> AnalysisResult:
         """Default: the sync path on a worker thread, so CPU-bound backends never block the loop."""
+        import asyncio  # loaded already whenever a coroutine runs; sync callers never pay for it
+
         return await asyncio.to_thread(self._analyze, image, features)
 
     def _analyze_batch(

@@ -18,7 +18,6 @@ from __future__ import annotations
 import difflib
 import importlib
 from functools import cache
-from importlib.metadata import entry_points
 from typing import Any
 
 from visionkit.errors import ConfigError
@@ -37,6 +36,10 @@ BUILTIN_BACKENDS: dict[str, str] = {
 
 @cache
 def _discovered() -> dict[str, str]:
+    # Importing importlib.metadata and scanning every installed distribution takes tens
+    # of milliseconds, so it happens only when a name that is not built in is asked for.
+    from importlib.metadata import entry_points
+
     found = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
     # Built-ins win: an installed plugin must not silently replace "azure".
     return {**found, **BUILTIN_BACKENDS}
@@ -55,7 +58,8 @@ def load_backend(name: str) -> Any:
     """The object registered as ``name``, imported on first use; unchecked."""
     if name in registered:
         return registered[name]
-    target = _discovered().get(name)
+    # Built-ins win over plugins of the same name, so they need no entry-point scan.
+    target = BUILTIN_BACKENDS.get(name) or _discovered().get(name)
     if target is None:
         close = difflib.get_close_matches(name, backend_names(), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""

@@ -7,16 +7,40 @@
 See ``docs/batch.md`` for the design and the measured throughput.
 """
 
-from visionkit.batch.items import BatchItem, BatchStats, UnexpectedError
-from visionkit.batch.ratelimit import (
-    PRESETS,
-    AdaptiveRateLimiter,
-    RateLimit,
-    RateLimitedTransport,
-    TokenBucket,
-    parse_rate,
-)
-from visionkit.batch.runner import AsyncBatchRun, BatchRun, analyze_many, analyze_many_async
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from visionkit.batch.items import BatchItem, BatchStats, UnexpectedError
+    from visionkit.batch.ratelimit import (
+        PRESETS,
+        AdaptiveRateLimiter,
+        RateLimit,
+        RateLimitedTransport,
+        TokenBucket,
+        parse_rate,
+    )
+    from visionkit.batch.runner import AsyncBatchRun, BatchRun, analyze_many, analyze_many_async
+
+#: Each public name and its module, imported on first access (PEP 562): the CLI imports
+#: :mod:`.command` for every ``analyze``, and a few files need neither httpx nor the runner.
+_EXPORTS: dict[str, str] = {
+    "PRESETS": "visionkit.batch.ratelimit",
+    "AdaptiveRateLimiter": "visionkit.batch.ratelimit",
+    "AsyncBatchRun": "visionkit.batch.runner",
+    "BatchItem": "visionkit.batch.items",
+    "BatchRun": "visionkit.batch.runner",
+    "BatchStats": "visionkit.batch.items",
+    "RateLimit": "visionkit.batch.ratelimit",
+    "RateLimitedTransport": "visionkit.batch.ratelimit",
+    "TokenBucket": "visionkit.batch.ratelimit",
+    "UnexpectedError": "visionkit.batch.items",
+    "analyze_many": "visionkit.batch.runner",
+    "analyze_many_async": "visionkit.batch.runner",
+    "parse_rate": "visionkit.batch.ratelimit",
+}
 
 __all__ = [
     "PRESETS",
@@ -33,3 +57,16 @@ __all__ = [
     "analyze_many_async",
     "parse_rate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'visionkit.batch' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

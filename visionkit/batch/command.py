@@ -44,7 +44,6 @@ from visionkit.errors import ConfigError
 from visionkit.images import is_url
 
 from .items import BatchItem, BatchStats
-from .runner import analyze_many
 
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".mpo"}
@@ -190,6 +189,8 @@ def run_batch(args: argparse.Namespace, out: Console, err: Console) -> int:
     """The ``analyze`` command for folders and long lists; returns the exit code."""
     from visionkit.exit_codes import EXIT_OK, EXIT_SOME_FAILED
     from visionkit.features import parse_features
+
+    from .runner import analyze_many  # httpx; `analyze` of a few files only asks wants_batch()
 
     out_path = Path(args.out).expanduser() if args.out else None
     if out_path is not None and out_path.exists() and not args.resume:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from visionkit.errors import AuthenticationError, ConfigError, QuotaExceededError, VisionKitError
-from visionkit.images import ImageInput, is_url, redact_url
+from visionkit.images import ImageInput, is_url
 from visionkit.results import AnalysisResult
 
 FATAL_ERRORS: tuple[type[VisionKitError], ...] = (
@@ -122,7 +122,11 @@ def describe_input(image: object) -> str:
     """
     try:
         if isinstance(image, str):
-            return redact_url(image) if is_url(image) else image
+            if is_url(image):
+                from visionkit.images import redact_url  # .fetch and httpx, for URLs only
+
+                return redact_url(image)
+            return image
         if isinstance(image, os.PathLike):
             return os.fsdecode(image)
         if isinstance(image, bytes | bytearray | memoryview):

@@ -8,7 +8,6 @@ stored result without touching the backend. Inputs that cannot be keyed
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from visionkit.backends.base import Analyzer, FeaturesArg
@@ -43,6 +42,8 @@ async def cached_analyze_async(
     analyzer: Analyzer, image: ImageInput, features: FeaturesArg = None, *, cache: CacheArg = None
 ) -> AnalysisResult:
     """The awaitable twin of :func:`cached_analyze`; file and SQLite work run on a thread."""
+    import asyncio  # loaded already whenever a coroutine runs; sync callers never pay for it
+
     store = resolve_cache(cache, analyzer)
     if store is None:
         return await analyzer.analyze_async(image, features)

@@ -24,11 +24,31 @@ input kind, the entry point :func:`load_image`), :mod:`~visionkit.images.validat
 (URLs) and :mod:`~visionkit.images.encode` (bytes for an upload).
 """
 
-from visionkit.images.encode import encode_for_upload
-from visionkit.images.fetch import redact_url
-from visionkit.images.loaded import LoadedImage
-from visionkit.images.sources import ImageInput, is_url, load_image, load_image_async
-from visionkit.images.validate import DEFAULT_LIMITS, ImageLimits
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from visionkit.images.encode import encode_for_upload
+    from visionkit.images.fetch import redact_url
+    from visionkit.images.loaded import LoadedImage
+    from visionkit.images.sources import ImageInput, is_url, load_image, load_image_async
+    from visionkit.images.validate import DEFAULT_LIMITS, ImageLimits
+
+#: Each public name and its module, imported on first access (PEP 562): a path never
+#: needs :mod:`.fetch`, and with it httpx, which only URLs do.
+_EXPORTS: dict[str, str] = {
+    "DEFAULT_LIMITS": "visionkit.images.validate",
+    "ImageInput": "visionkit.images.sources",
+    "ImageLimits": "visionkit.images.validate",
+    "LoadedImage": "visionkit.images.loaded",
+    "encode_for_upload": "visionkit.images.encode",
+    "is_url": "visionkit.images.sources",
+    "load_image": "visionkit.images.sources",
+    "load_image_async": "visionkit.images.sources",
+    "redact_url": "visionkit.images.fetch",
+}
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -41,3 +61,16 @@ __all__ = [
     "load_image_async",
     "redact_url",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'visionkit.images' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

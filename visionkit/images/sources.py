@@ -7,7 +7,6 @@ a path gets a guess at what it was (a data: URI, base64, bytes read as text).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import errno
 import io
@@ -16,19 +15,20 @@ import re
 import stat as stat_module
 import typing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
 from visionkit.errors import InvalidImageError
 from visionkit.images.decode import decode, to_rgb, upright
-from visionkit.images.fetch import fetch, fetch_async, redact_url
 from visionkit.images.loaded import LoadedImage
 from visionkit.images.settings import configured_limits
 from visionkit.images.validate import ImageLimits, check_dimensions, check_size
+
+if TYPE_CHECKING:  # .fetch (and with it httpx) is imported only when a URL is given
+    import httpx
 
 ImageInput = (
     str
@@ -93,6 +93,8 @@ def load_image(
     """
     limits = configured_limits() if limits is None else limits
     if is_url(image):
+        from visionkit.images.fetch import fetch, redact_url
+
         url = typing.cast(str, image)
         data = fetch(url, limits, http_client)
         return decode(data, redact_url(url), limits, url=url, reduce=reduce)
@@ -112,8 +114,12 @@ async def load_image_async(
     are blocking and CPU-bound, so they run on a worker thread to keep the event
     loop responsive.
     """
+    import asyncio  # loaded already whenever a coroutine runs; sync callers never pay for it
+
     limits = configured_limits() if limits is None else limits
     if is_url(image):
+        from visionkit.images.fetch import fetch_async, redact_url
+
         url = typing.cast(str, image)
         data = await fetch_async(url, limits, http_client)
         return await asyncio.to_thread(
@@ -194,6 +200,8 @@ def _fspath(image: str | os.PathLike[str]) -> str:
 def _read_path(given: str | os.PathLike[str], path: Path, limits: ImageLimits) -> bytes:
     source = str(path)
     if isinstance(given, str) and _URL_SCHEME.match(given):
+        from visionkit.images.fetch import redact_url
+
         scheme = given.split(":", 1)[0]
         raise InvalidImageError(
             f"Unsupported URL scheme {scheme!r} in {redact_url(given)}: only http:// and "

@@ -18,12 +18,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import httpx
-
 from visionkit.options import Secret, known_secrets
+
+if TYPE_CHECKING:  # the result cache scrubs with this module, and it needs no httpx
+    import httpx
 
 REDACTED = "<redacted>"
 
@@ -90,6 +91,8 @@ class Scrubber:
 
     def headers(self, headers: httpx.Headers) -> httpx.Headers:
         """A copy of ``headers`` with secrets removed from every value (names are case-blind)."""
+        import httpx
+
         return httpx.Headers([(k, self.text(v)) for k, v in headers.multi_items()])
 
     def exception(self, exc: BaseException) -> BaseException:
