@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("model", help="a .keras or .tflite model")
     p.add_argument("--data", help="dataset folder (default: $VISIONKIT_CIFAR10_DIR)")
+    p.add_argument(
+        "--views", choices=["flip", "flip+shift"], help="a .tflite's view policy (default: its own)"
+    )
 
     p = sub.add_parser(
         "export", help="export a .keras model to LiteRT (.tflite) for fast inference"
@@ -297,9 +300,20 @@ def _cmd_train(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
+
     from visionkit.training.evaluate import evaluate
 
-    out.print(str(evaluate(Path(args.model), args.data)), highlight=False, markup=False)
+    columns = (*Progress.get_default_columns()[:2], MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("evaluating", total=None)
+        report = evaluate(
+            Path(args.model),
+            args.data,
+            views=args.views,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    out.print(str(report), highlight=False, markup=False)
     return EXIT_OK
 
 

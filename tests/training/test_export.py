@@ -130,3 +130,18 @@ def test_another_default_policy_needs_data_to_calibrate_it(tiny_run, tmp_path):
     with pytest.raises(ConfigError, match="views must be one of flip, flip\\+shift"):
         export_tflite(result.model_path, tmp_path / "x.tflite", views="mirror")
     assert not (tmp_path / "x.tflite").exists()
+
+
+def test_evaluate_reports_progress_and_scores_any_calibrated_policy(exported):
+    export, result, data = exported
+    calls: list[tuple[int, int]] = []
+    flip = evaluate(
+        export.tflite_path, data, views="flip", batch_size=64, progress=lambda *a: calls.append(a)
+    )
+    total = len(data.test)
+
+    assert calls[-1] == (total, total) and len(calls) == -(-total // 64)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert flip.views == "averaged over the image and its mirror" and flip.n_images == total
+    with pytest.raises(ConfigError, match="applies to exported .tflite models"):
+        evaluate(result.model_path, data, views="flip")

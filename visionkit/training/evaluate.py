@@ -1,14 +1,14 @@
 """Measure a trained model on labelled images: accuracy, per-class accuracy, confusion.
 
 Works on a ``.keras`` file (where it can also report single-view accuracy,
-i.e. without test-time augmentation) and on an exported ``.tflite`` file
-(which has the augmentation built in, so only that figure exists).
+i.e. without test-time augmentation) and on an exported ``.tflite`` file, at
+its default views or any policy it was calibrated for (``views=``).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,7 +100,11 @@ def score(
 
 
 def view_logits(
-    logits_fn: Any, images: NDArray[np.uint8], policy: ViewPolicy, batch_size: int = 500
+    logits_fn: Any,
+    images: NDArray[np.uint8],
+    policy: ViewPolicy,
+    batch_size: int = 500,
+    progress: Callable[[int, int], None] | None = None,
 ) -> NDArray[np.float32]:
     """Return ``(views, N, C)`` logits for every test-time view of the images.
 
@@ -113,6 +117,8 @@ def view_logits(
         batch = images[start : start + batch_size].astype(np.float32)
         for view, x in enumerate(policy.views(batch)):
             outputs[view].append(np.asarray(logits_fn(x), np.float32))
+        if progress is not None:
+            progress(start + len(batch), len(images))
     return np.stack([np.concatenate(v) for v in outputs])
 
 
@@ -135,21 +141,38 @@ def evaluate(
     data: str | os.PathLike[str] | LabelledImages | None = None,
     *,
     batch_size: int = 500,
+    views: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> EvaluationReport:
     """Evaluate a ``.keras`` or ``.tflite`` model on the evaluation split of ``data``.
 
     ``data`` is a directory in any layout :func:`load_dataset` understands
     (default ``$VISIONKIT_CIFAR10_DIR``) or an already-loaded dataset. The
-    model's class names must be the dataset's, in any order.
+    model's class names must be the dataset's, in any order. ``views`` picks
+    one of the view policies a ``.tflite`` file is calibrated for (a ``.keras``
+    file is scored at its own); ``progress(done, total)`` is called after each
+    batch of images.
     """
-    dataset = data if isinstance(data, LabelledImages) else load_dataset(data)
     path = Path(model_path)
+    if views is not None and path.suffix != ".tflite":
+        raise ConfigError(
+            f"views={views!r} applies to exported .tflite models; {path.name} is scored "
+            "at the views it was trained with."
+        )
+    dataset = data if isinstance(data, LabelledImages) else load_dataset(data)
     if path.suffix == ".tflite":
         from visionkit.backends.local.classifier import ImageClassifier
 
-        classifier = ImageClassifier.load(path)
+        classifier = ImageClassifier.load(path, views=views)
         split = _relabel(dataset, classifier.class_names)
-        probs = classifier.predict_arrays(split.images, batch_size=batch_size)
+        total = len(split.images)
+        chunks = []
+        for start in range(0, total, batch_size):
+            batch = split.images[start : start + batch_size]
+            chunks.append(classifier.predict_arrays(batch, batch_size=batch_size))
+            if progress is not None:
+                progress(start + len(batch), total)
+        probs = np.concatenate(chunks) if chunks else np.zeros((0, len(classifier.class_names)))
         return score(
             probs,
             split.labels,
@@ -161,7 +184,7 @@ def evaluate(
 
     from visionkit.training.calibration import softmax
 
-    views = keras_view_logits(path, dataset, batch_size=batch_size)
+    views = keras_view_logits(path, dataset, batch_size=batch_size, progress=progress)
     return score(
         views.probabilities(),
         views.labels,
@@ -200,7 +223,11 @@ class ViewLogits:
 
 
 def keras_view_logits(
-    model_path: str | os.PathLike[str], dataset: LabelledImages, *, batch_size: int = 500
+    model_path: str | os.PathLike[str],
+    dataset: LabelledImages,
+    *,
+    batch_size: int = 500,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ViewLogits:
     """Run a ``.keras`` model over every test-time view of ``dataset``'s evaluation split."""
     from visionkit.backends.local.keras_model import head_of, load_keras_model
@@ -209,7 +236,7 @@ def keras_view_logits(
     head = head_of(model)
     split = _relabel(dataset, head.class_names)
     return ViewLogits(
-        logits=view_logits(keras_logits_fn(model), split.images, head.views, batch_size),
+        logits=view_logits(keras_logits_fn(model), split.images, head.views, batch_size, progress),
         labels=split.labels,
         class_names=tuple(head.class_names),
         policy=head.views,
