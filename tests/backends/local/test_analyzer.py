@@ -153,3 +153,32 @@ def test_shipped_model_carries_its_threshold():
 
     threshold = ImageClassifier.load().open_set_threshold
     assert threshold is not None and 0.0 < threshold < 1.0
+
+
+def test_a_large_jpeg_is_analysed_at_reduced_scale_with_its_true_size(analyzer, tmp_path):
+    photo = Image.open(EXAMPLES / "chelsea.png").convert("RGB").resize((3608, 2400))
+    photo.save(tmp_path / "big.jpg", quality=90)
+    photo.resize((451, 300)).save(tmp_path / "small.jpg", quality=90)
+
+    big = analyzer.analyze(tmp_path / "big.jpg")
+    small = analyzer.analyze(tmp_path / "small.jpg")
+
+    assert (big.metadata.width, big.metadata.height) == (3608, 2400)
+    assert big.top_tag.name == small.top_tag.name == "cat"
+    assert big.colors.dominant_colors == small.colors.dominant_colors
+    assert big.image_type == small.image_type
+
+
+def test_views_option_picks_the_policy_and_rejects_unknown_ones():
+    from visionkit import ConfigError
+
+    with LocalAnalyzer(views="flip+shift") as six:
+        assert six.classifier.views.count == 6
+        six_probs = six.analyze(EXAMPLES / "chelsea.png", ["tags"]).raw["probabilities"]
+    with LocalAnalyzer(views="flip") as two:
+        assert two.classifier.views.count == 2
+        two_probs = two.analyze(EXAMPLES / "chelsea.png", ["tags"]).raw["probabilities"]
+    assert max(six_probs, key=six_probs.get) == max(two_probs, key=two_probs.get) == "cat"
+    assert six_probs != two_probs
+    with pytest.raises(ConfigError, match="local.views must be one of flip, flip\\+shift"):
+        LocalAnalyzer(views="mirror")

@@ -23,6 +23,7 @@ from visionkit.backends.local.classifier import fit_to_square
 from visionkit.backends.local.colors import analyze_colors
 from visionkit.backends.local.image_type import classify_image_type
 from visionkit.backends.local.taxonomy import DERIVED_TAGS, derived_confidences
+from visionkit.backends.local.working import WORK_SIDE, WorkingCopy
 from visionkit.errors import ConfigError, VisionKitError
 from visionkit.features import Feature
 from visionkit.images import ImageInput, LoadedImage, load_image
@@ -33,7 +34,15 @@ if TYPE_CHECKING:
     from visionkit.backends.local.classifier import ImageClassifier
 
 
-REGION_THRESHOLD = 0.998
+_REDUCIBLE = frozenset({Feature.TAGS, Feature.COLORS, Feature.IMAGE_TYPE, Feature.METADATA})
+"""Features that never need more than a small copy of the image."""
+
+DECODE_MARGIN = 2
+"""Decoded JPEGs keep at least this many times the CNN's input size on their short
+side, so the final antialiased resize still has pixels to filter (the decoder's own
+1/8 scaling is a plain block average)."""
+
+REGION_THRESHOLD = 0.997
 """Default for ``local.region_threshold``, chosen on the development photos
 (``docs/benchmarks/real-photos.md``): the lowest at which at most 5% of photos
 showing none of the classes get a box."""
@@ -52,6 +61,13 @@ class LocalOptions:
         help=(
             "A .tflite or .keras model made by `visionkit train`/`export`; "
             "default: the shipped CIFAR-10 model."
+        ),
+    )
+    views: str | None = option(
+        None,
+        help=(
+            "Test-time views the CNN averages: 'flip' (the image and its mirror, two "
+            "passes) or 'flip+shift' (six passes); default: the model's own (flip when shipped)."
         ),
     )
     top_k: int = option(3, help="How many of the model's classes to return as tags.")
@@ -85,6 +101,13 @@ class LocalOptions:
                 "local.region_threshold must be above 0 and at most 1, "
                 f"got {self.region_threshold}."
             )
+        if self.views is not None:
+            from visionkit.backends.local.views import POLICIES
+
+            if self.views not in POLICIES:
+                raise ConfigError(
+                    f"local.views must be one of {', '.join(POLICIES)}, got {self.views!r}."
+                )
         if self.top_k < 1:
             raise ConfigError(f"local.top_k must be at least 1, got {self.top_k}.")
         if not 0.0 <= self.min_confidence <= 1.0:
@@ -122,7 +145,9 @@ class LocalAnalyzer(Analyzer):
             if self._classifier is None:
                 from visionkit.backends.local.classifier import ImageClassifier
 
-                self._classifier = ImageClassifier.load(self.options.model)
+                self._classifier = ImageClassifier.load(
+                    self.options.model, views=self.options.views
+                )
             return self._classifier
 
     @classmethod
@@ -139,8 +164,23 @@ class LocalAnalyzer(Analyzer):
         return ""
 
     def _analyze(self, image: ImageInput, features: frozenset[Feature]) -> AnalysisResult:
-        loaded = load_image(image)
+        loaded = load_image(image, reduce=self._decode_size(features))
         return self._analyze_loaded(loaded, features)
+
+    def _decode_size(self, features: frozenset[Feature]) -> tuple[int, int] | None:
+        """The least resolution the requested features need, or ``None`` for full size.
+
+        Colours and image type look at a copy at most :data:`WORK_SIDE` pixels
+        long and the CNN at one :data:`DECODE_MARGIN` times its input size, so a
+        JPEG needs decoding only to that (1/2 to 1/8 scale in the decoder: a 12 MP
+        photo costs a fraction of a full decode); metadata keeps the full size.
+        Any other feature (objects, and what is added later) gets full resolution.
+        """
+        if not features <= _REDUCIBLE:
+            return None
+        long = WORK_SIDE if features & {Feature.COLORS, Feature.IMAGE_TYPE} else 0
+        short = DECODE_MARGIN * self.classifier.image_size if Feature.TAGS in features else 1
+        return (long, short)
 
     def _analyze_batch(
         self, images: Sequence[ImageInput], features: frozenset[Feature]
@@ -164,10 +204,11 @@ class LocalAnalyzer(Analyzer):
             except VisionKitError as exc:
                 return [exc] * len(images)  # no model: every image fails the same way
         pixel_features = features - {Feature.TAGS}
+        reduce = self._decode_size(features)
 
         def prepare(image: ImageInput) -> tuple[AnalysisResult, Image.Image] | VisionKitError:
             try:
-                loaded = load_image(image)
+                loaded = load_image(image, reduce=reduce)
                 result = self._analyze_loaded(loaded, pixel_features)
             except VisionKitError as exc:
                 return exc
@@ -184,12 +225,17 @@ class LocalAnalyzer(Analyzer):
         ]
 
     def _analyze_loaded(self, loaded: LoadedImage, features: frozenset[Feature]) -> AnalysisResult:
+        work = (
+            WorkingCopy.of(loaded.pixels)
+            if features & {Feature.COLORS, Feature.IMAGE_TYPE}
+            else None
+        )
         result = AnalysisResult(
             backend=self.name,
             metadata=loaded.metadata() if Feature.METADATA in features else None,
-            colors=analyze_colors(loaded.pixels) if Feature.COLORS in features else None,
+            colors=analyze_colors(work) if work and Feature.COLORS in features else None,
             image_type=(
-                classify_image_type(loaded.pixels) if Feature.IMAGE_TYPE in features else None
+                classify_image_type(work) if work and Feature.IMAGE_TYPE in features else None
             ),
             raw={"source": loaded.source},
         )

@@ -371,7 +371,7 @@ class _LiteRTRunner:
                     f"({exc}). Re-export it with visionkit.training.export.export_tflite()."
                 ) from exc
             self._local.interpreter = interpreter
-            self._local.batch = -1
+            self._local.batch = int(interpreter.get_input_details()[0]["shape"][0])
         return interpreter
 
     def __call__(self, batch: NDArray[np.float32]) -> NDArray[np.float32]:
