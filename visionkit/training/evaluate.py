@@ -184,15 +184,15 @@ def evaluate(
 
     from visionkit.training.calibration import softmax
 
-    views = keras_view_logits(path, dataset, batch_size=batch_size, progress=progress)
+    keras = keras_view_logits(path, dataset, batch_size=batch_size, progress=progress)
     return score(
-        views.probabilities(),
-        views.labels,
-        views.class_names,
-        single_view_probs=softmax(views.logits[0], views.temperature),
+        keras.probabilities(),
+        keras.labels,
+        keras.class_names,
+        single_view_probs=softmax(keras.logits[0], keras.temperature),
         model=str(path),
         data=dataset.source,
-        views=views.policy.label,
+        views=keras.policy.label,
     )
 
 

@@ -242,9 +242,9 @@ class ImageClassifier:
             open_set = meta.get("open_set") or {}
             threshold = float(open_set["threshold"]) if "threshold" in open_set else None
             per_policy = {str(k): float(v) for k, v in open_set.get("thresholds", {}).items()}
-            for value in (threshold, *per_policy.values()):
-                if value is not None and not 0.0 <= value <= 1.0:
-                    raise ValueError(f"open-set threshold {value} is not in [0, 1]")
+            for limit in (threshold, *per_policy.values()):
+                if limit is not None and not 0.0 <= limit <= 1.0:
+                    raise ValueError(f"open-set threshold {limit} is not in [0, 1]")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelError(
                 f"{sidecar} (the class names of {path.name}) is missing or unreadable: {exc}. "
