@@ -162,3 +162,30 @@ def test_a_keras_file_that_is_not_a_model_is_rejected(tmp_path):
 
     with pytest.raises(ModelError, match=r"fake\.keras is not a loadable Keras model"):
         ImageClassifier.load(fake)
+
+
+def test_each_view_policy_brings_its_own_temperature_and_open_set_threshold(tmp_path):
+    """The shipped sidecar's per-policy figures reach the classifier, and a copy of the
+    model whose sidecar lists no per-policy thresholds falls back to the single one."""
+    meta = json.loads(SHIPPED.with_suffix(".json").read_text())
+    default = ImageClassifier.load()
+    six = default.with_views("flip+shift")
+
+    assert default.views.name == meta["views"]
+    assert set(default.offered_views) == set(meta["temperatures"]) == {"flip", "flip+shift"}
+    for model in (default, six):
+        assert model.temperature == pytest.approx(meta["temperatures"][model.views.name])
+        expected = meta["open_set"]["thresholds"][model.views.name]
+        assert model.open_set_threshold == pytest.approx(expected)
+
+    copy = tmp_path / "copy.tflite"
+    copy.write_bytes(SHIPPED.read_bytes())
+    del meta["open_set"]["thresholds"]
+    copy.with_suffix(".json").write_text(json.dumps(meta))
+    fallback = ImageClassifier.load(copy, views="flip+shift")
+    assert fallback.open_set_threshold == pytest.approx(meta["open_set"]["threshold"])
+
+    meta["open_set"]["thresholds"] = {"flip": 1.5}
+    copy.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="open-set threshold 1.5 is not in"):
+        ImageClassifier.load(copy)
