@@ -30,14 +30,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_speed import machine, write_section  # noqa: E402
 
 
-def worker(path: str, repeats: int) -> None:
+def worker(path: str, repeats: int, views: str | None) -> None:
     """Time one runtime; print a JSON line of its figures."""
     import numpy as np
 
     t0 = time.perf_counter()
     from visionkit.backends.local.classifier import ImageClassifier
 
-    classifier = ImageClassifier.load(path)
+    classifier = ImageClassifier.load(path, views=views)
     rng = np.random.default_rng(0)
     size = classifier.image_size
     one = rng.uniform(0, 255, (1, size, size, 3)).astype(np.float32)
@@ -69,11 +69,12 @@ def worker(path: str, repeats: int) -> None:
     )
 
 
-def measure(path: Path, repeats: int) -> dict[str, float]:
+def measure(path: Path, repeats: int, views: str | None = None) -> dict[str, float]:
     """Run one worker subprocess and return its figures."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, __file__, "--worker", str(path), "--repeats", str(repeats)]
     proc = subprocess.run(
-        [sys.executable, __file__, "--worker", str(path), "--repeats", str(repeats)],
+        command + (["--views", views] if views else []),
         capture_output=True, text=True, env=env, check=True,
     )  # fmt: skip
     result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -89,35 +90,50 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--views", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.repeats)
+        worker(args.worker, args.repeats, args.views)
         return
 
     # Imported here, not at the top: the worker's cold start must include importing visionkit.
     from visionkit.backends.local.views import get_policy
 
     stem = Path(args.model)
-    views = get_policy(json.loads(stem.with_suffix(".json").read_text()).get("views", "flip"))
+    meta = json.loads(stem.with_suffix(".json").read_text())
+    shipped = get_policy(meta.get("views", "flip"))
+    weights = meta.get("quantization", "float32")
+    card = stem.with_suffix(".card.json")
+    evaluation = json.loads(card.read_text())["evaluation"] if card.exists() else {}
+    keras_views = get_policy(evaluation.get("views", shipped.name))
+    # The .tflite as shipped, the .tflite over the Keras model's own views (the
+    # like-for-like comparison), and the Keras model itself.
     lite = measure(stem.with_suffix(".tflite"), args.repeats)
+    same = measure(stem.with_suffix(".tflite"), args.repeats, keras_views.name)
     keras = measure(stem.with_suffix(".keras"), args.repeats)
-    for name, r in (("LiteRT", lite), ("Keras", keras)):
+    for name, r in (("LiteRT", lite), ("LiteRT same views", same), ("Keras", keras)):
         print(name, json.dumps(r))
 
     def row(label: str, key: str, fmt: str, better_high: bool) -> str:
-        ratio = lite[key] / keras[key] if better_high else keras[key] / lite[key]
-        return f"| {label} | {lite[key]:{fmt}} | {keras[key]:{fmt}} | {ratio:.1f}x |"
+        cells = []
+        for r in (lite, same):
+            ratio = r[key] / keras[key] if better_high else keras[key] / r[key]
+            cells.append(f"{r[key]:{fmt}} ({ratio:.1f}x)")
+        return f"| {label} | {' | '.join(cells)} | {keras[key]:{fmt}} |"
 
     lines = [
         "## Inference speed",
         "",
         f"`python benchmarks/inference_speed.py --repeats {args.repeats}` on {machine()}, "
-        f"model `{stem.name}`. Both columns run `ImageClassifier` ({views.label}, calibrated "
-        f"probabilities: {len(views.view_weights)} network passes per image), each in its own "
-        "fresh process. "
-        "Medians; the last column is how many times better LiteRT is.",
+        f"model `{stem.name}`. Every column runs `ImageClassifier` (calibrated probabilities "
+        "averaged over test-time views), each in its own fresh process: the `.tflite` "
+        f"as shipped ({weights} weights, {shipped.label}: {shipped.count} network passes per "
+        f"image), the same file over the Keras model's views ({keras_views.label}: "
+        f"{keras_views.count} passes), and the `.keras` file. Medians; in brackets, how many "
+        "times better than Keras.",
         "",
-        "| measure | LiteRT (.tflite) | Keras (.keras) | LiteRT advantage |",
+        f"| measure | LiteRT as shipped ({shipped.name}) | LiteRT, {keras_views.name} "
+        f"| Keras, {keras_views.name} |",
         "| --- | --- | --- | --- |",
         row("images/s at batch 256", "images_per_s_256", ",.0f", True),
         row("latency at batch 1 (ms)", "latency_ms_1", ".2f", False),
