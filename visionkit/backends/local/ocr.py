@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from visionkit.backends.local.ocr_layout import convert, raw_lines
+from visionkit.backends.local.ocr_layout import RawLine, convert, raw_lines
 from visionkit.errors import MissingDependencyError, ModelError
 from visionkit.results import AnalysisResult, TextLine
 
@@ -48,6 +48,9 @@ MODEL_FILES = {
 }
 """The models RapidOCR's default settings choose, as the pinned wheel ships them
 (``rapidocr/models/``); the recogniser carries its character list inside."""
+
+CLS_THRESHOLD = 0.99
+"""How sure the angle classifier must be before a line is read upside down (RapidOCR: 0.9)."""
 
 _build_lock = threading.Lock()
 _run_lock = threading.Lock()
@@ -81,7 +84,11 @@ def _build() -> Any:
             f"visionkit reads text with the models rapidocr=={RAPIDOCR_VERSION} ships and never "
             "downloads any. Install it with: pip install 'visionkit[ocr]'"
         )
-    params: dict[str, Any] = {"Global.log_level": "error"}
+    # The angle classifier turns a line over when it is this sure the line is upside
+    # down: at RapidOCR's 0.9 it turned a plain upright line of scikit-image's page over
+    # and read it as garbage; at 0.99 that line reads, no other measured upright image
+    # changes, and fewer upside-down lines are turned back (docs/local-ocr.md).
+    params: dict[str, Any] = {"Global.log_level": "error", "Cls.cls_thresh": CLS_THRESHOLD}
     params.update({f"{task}.model_path": str(models / name) for task, name in MODEL_FILES.items()})
     try:
         return rapidocr.RapidOCR(params=params)
@@ -96,20 +103,28 @@ def _installed_version() -> str:
         return "(version unknown)"
 
 
+def read_raw(pixels: Image.Image) -> list[RawLine]:
+    """Every line RapidOCR reads in ``pixels`` (RGB), before the junk filter.
+
+    RapidOCR reads a NumPy array as OpenCV does, in BGR order, hence the flip.
+    """
+    ocr = engine()
+    bgr = np.ascontiguousarray(np.asarray(pixels.convert("RGB"))[:, :, ::-1])
+    with _run_lock:
+        output = ocr(bgr, return_word_box=True)
+    return raw_lines(output)
+
+
 def read_text(pixels: Image.Image) -> tuple[tuple[TextLine, ...], dict[str, Any]]:
     """The lines of text in ``pixels``, in its pixel coordinates, junk dropped, and
     what ``raw["ocr"]`` records (engine, models, lines read, dropped, words derived).
 
     ``pixels`` is the decoded image at full resolution, EXIF orientation
     applied (:class:`~visionkit.images.LoadedImage`), so polygons land on the
-    pixels the caller sees. RapidOCR reads a NumPy array as OpenCV does, in
-    BGR order, hence the channel flip.
+    pixels the caller sees.
     """
-    ocr = engine()
-    bgr = np.ascontiguousarray(np.asarray(pixels.convert("RGB"))[:, :, ::-1])
-    with _run_lock:
-        output = ocr(bgr, return_word_box=True)
-    lines, counts = convert(raw_lines(output), pixels.width, pixels.height)
+    raw = read_raw(pixels)
+    lines, counts = convert(raw, pixels.width, pixels.height)
     return lines, {
         "engine": f"rapidocr {_installed_version()}",
         "models": list(MODEL_FILES.values()),
@@ -130,4 +145,13 @@ def reset() -> None:
         _engine = None
 
 
-__all__ = ["MODEL_FILES", "RAPIDOCR_VERSION", "engine", "read_text", "reset", "with_text"]
+__all__ = [
+    "CLS_THRESHOLD",
+    "MODEL_FILES",
+    "RAPIDOCR_VERSION",
+    "engine",
+    "read_raw",
+    "read_text",
+    "reset",
+    "with_text",
+]
