@@ -31,6 +31,8 @@ VENDOR_LIBRARIES = {
     "boto3",
     "google",
     "cv2",
+    "rapidocr",
+    "onnxruntime",
     "respx",
     "ray",
 }

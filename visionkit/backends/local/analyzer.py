@@ -126,7 +126,11 @@ class LocalAnalyzer(Analyzer):
     """Analyses images on this machine: free, offline, private."""
 
     name: ClassVar[str] = "local"
-    capabilities: ClassVar[frozenset[Feature]] = frozenset(
+    ON_REQUEST: ClassVar[frozenset[Feature]] = frozenset({Feature.TEXT})
+    """Offered only when asked for by name: OCR loads a second set of models (``ocr`` extra)."""
+    FULL_RESOLUTION: ClassVar[frozenset[Feature]] = frozenset({Feature.TEXT})
+    """Features that must see the image decoded at full size: OCR reads small print."""
+    capabilities: ClassVar[frozenset[Feature]] = ON_REQUEST | frozenset(
         {Feature.TAGS, Feature.OBJECTS, Feature.COLORS, Feature.IMAGE_TYPE, Feature.METADATA}
     )
     Options = LocalOptions
@@ -162,6 +166,11 @@ class LocalAnalyzer(Analyzer):
                 "the configuration); it costs about one model call per window."
             )
         return ""
+
+    @property
+    def default_features(self) -> frozenset[Feature]:
+        """``features=None`` leaves out :attr:`ON_REQUEST` (text): OCR costs ~1 s per photo."""
+        return self.supported_features - self.ON_REQUEST
 
     def _analyze(self, image: ImageInput, features: frozenset[Feature]) -> AnalysisResult:
         loaded = load_image(image, reduce=self._decode_size(features))
@@ -243,6 +252,10 @@ class LocalAnalyzer(Analyzer):
             result = self._with_tags(result, self.classifier.predict([loaded.pixels])[0])
         if Feature.OBJECTS in features:
             result = replace(result, objects=self._objects(loaded.pixels))
+        if Feature.TEXT in features:  # loaded.pixels: full size, EXIF-oriented (FULL_RESOLUTION)
+            from visionkit.backends.local import ocr
+
+            result = ocr.with_text(result, loaded.pixels)
         return result
 
     def _objects(self, pixels: Image.Image) -> tuple[DetectedObject, ...]:
