@@ -198,3 +198,20 @@ def test_the_test_helper_clears_every_variable_visionkit_reads(monkeypatch):
     assert not {"AZURE_VISION_KEY", "VISIONKIT_LOCAL_TOP_K", "VISIONKIT_FALLBACK"} & set(os.environ)
     assert resolve_backend_options("azure")["key"].source == "default"
     assert resolve_backend_options("local")["top_k"].source == "default"
+
+
+def test_a_config_file_rewritten_at_once_with_the_same_size_is_read_again(isolated):
+    """Parsed files are reused while their bytes are unchanged, never after a rewrite,
+    however fast (a modification time could miss it), and callers cannot change them."""
+    path = isolated / "visionkit.toml"
+    path.write_text('backend = "echo"\n[echo]\ntop_k = 1\n')
+    first = find_config_file()
+    assert first is not None and first.data["echo"]["top_k"] == 1
+    first.data["echo"]["top_k"] = 99  # a caller scribbling on what it was given
+    assert find_config_file().data["echo"]["top_k"] == 1
+
+    path.write_text('backend = "echo"\n[echo]\ntop_k = 2\n')  # same size, same instant
+    assert find_config_file().data["echo"]["top_k"] == 2
+    (isolated / "visionkit.toml").write_bytes(b"backend = '\xff'\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        find_config_file()

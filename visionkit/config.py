@@ -35,6 +35,7 @@ layers would scatter that order.
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import os
 import threading
@@ -182,31 +183,51 @@ def find_config_file(
             )
         data = _read_toml(path)
         if path.name == "pyproject.toml":
-            return ConfigFile(
-                path, data.get("tool", {}).get("visionkit", {}), "pyproject.toml [tool.visionkit]"
-            )
-        return ConfigFile(path, data, path.name)
+            table = copy.deepcopy(data.get("tool", {}).get("visionkit", {}))
+            return ConfigFile(path, table, "pyproject.toml [tool.visionkit]")
+        return ConfigFile(path, copy.deepcopy(data), path.name)
     directory = (start or Path.cwd()).resolve()
     for folder in (directory, *directory.parents):
         candidate = folder / "visionkit.toml"
         if candidate.is_file():
-            return ConfigFile(candidate, _read_toml(candidate), "visionkit.toml")
+            return ConfigFile(candidate, copy.deepcopy(_read_toml(candidate)), "visionkit.toml")
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
             table = _read_toml(pyproject).get("tool", {}).get("visionkit")
             if table is not None:
-                return ConfigFile(pyproject, table, "pyproject.toml [tool.visionkit]")
+                return ConfigFile(
+                    pyproject, copy.deepcopy(table), "pyproject.toml [tool.visionkit]"
+                )
     return None
 
 
+_parsed: dict[Path, tuple[bytes, dict[str, Any]]] = {}
+"""Parsed config files by path, with the bytes they were parsed from."""
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
+    """The file's TOML, parsed again only when its bytes changed.
+
+    Image limits are resolved for every image loaded, and parsing a project's
+    ``pyproject.toml`` takes milliseconds: per image, that was most of what a
+    batch of small images cost. Reading and comparing the bytes costs
+    microseconds and, unlike a modification time, cannot miss a quick rewrite.
+    The parsed tables are shared: callers copy what they keep (only the
+    ``[tool.visionkit]`` table, not a whole ``pyproject.toml``).
+    """
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
+        raw = path.read_bytes()
+        with _lock:
+            cached = _parsed.get(path)
+        if cached is None or cached[0] != raw:
+            cached = (raw, tomllib.loads(raw.decode("utf-8")))
+            with _lock:
+                _parsed[path] = cached
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}. Fix the file or remove it.") from exc
     except OSError as exc:
         raise ConfigError(f"Cannot read config file {path}: {exc.strerror}.") from exc
+    return cached[1]
 
 
 def _check_file(config: ConfigFile) -> None:

@@ -14,6 +14,7 @@ them over through :func:`use_configuration` because it sits above this package
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import threading
 import typing
@@ -40,15 +41,22 @@ def use_configuration(layers: Layers) -> None:
         _layers = layers
 
 
+@functools.cache
 def configurable_fields() -> dict[str, dataclasses.Field[Any]]:
     return {f.name: f for f in dataclasses.fields(ImageLimits) if f.name not in _NOT_CONFIGURABLE}
+
+
+@functools.cache
+def _hints() -> dict[str, Any]:
+    """``ImageLimits``' field types; resolving them is slow and they never change."""
+    return typing.get_type_hints(ImageLimits)
 
 
 def configured_limits(environ: Mapping[str, str] | None = None) -> ImageLimits:
     """The limits from ``configure()``, the environment and the config file, over the defaults."""
     env = os.environ if environ is None else environ
     fields = configurable_fields()
-    hints = typing.get_type_hints(ImageLimits)
+    hints = _hints()
     with _lock:
         layers = _layers
     tables = layers() if layers is not None else []
