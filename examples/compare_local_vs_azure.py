@@ -62,10 +62,10 @@ def replayed_azure(image_count: int) -> Iterator[None]:
 
     visionkit.configure(azure={"endpoint": DEMO_ENDPOINT, "key": "replayed"})
     name = "azure/analyze-all-features"
-    recorded = [i for _, i in load_cassette(bundled_cassette(name))]
+    answers = [i for _, i in load_cassette(bundled_cassette(name))]
     with tempfile.TemporaryDirectory() as tmp:
         # The bundled cassette answers one call; a comparison makes one per image.
-        write_cassette(tmp, recorded * image_count)
+        write_cassette(tmp, answers * image_count)
         with replay(tmp, label=f"bundled:{name} (Microsoft's example answer, another photo)"):
             yield
 
