@@ -75,11 +75,6 @@ def main() -> int:
     parser.add_argument("images", nargs="*", default=[str(SAMPLES)])
     parser.add_argument("--report", help="where to write the HTML report (default: a temp folder)")
     args = parser.parse_args()
-    report = (
-        Path(args.report)
-        if args.report
-        else Path(tempfile.mkdtemp(prefix="visionkit-compare-")) / "compare-report.html"
-    )
     images = collect_images(args.images)
     live = has_azure_key()
 
@@ -114,6 +109,12 @@ def main() -> int:
         top1 = next(s for s in comparison.summary() if s.metric == "top1")
         if top1.agreement_rate is not None:
             print(f"top-1 agreement: {top1.agreement_rate:.0%} of {top1.comparable} image(s)")
+    # The temporary folder is made only now, so a run that stops early leaves none behind.
+    report = (
+        Path(args.report)
+        if args.report
+        else Path(tempfile.mkdtemp(prefix="visionkit-compare-")) / "compare-report.html"
+    )
     comparison.to_html(report)
     print(f"report: {report.resolve()}")
     return 0
