@@ -62,10 +62,10 @@ def replayed_azure(image_count: int) -> Iterator[None]:
 
     visionkit.configure(azure={"endpoint": DEMO_ENDPOINT, "key": "replayed"})
     name = "azure/analyze-all-features"
-    recorded = [i for _, i in load_cassette(bundled_cassette(name))]
+    answers = [i for _, i in load_cassette(bundled_cassette(name))]
     with tempfile.TemporaryDirectory() as tmp:
         # The bundled cassette answers one call; a comparison makes one per image.
-        write_cassette(tmp, recorded * image_count)
+        write_cassette(tmp, answers * image_count)
         with replay(tmp, label=f"bundled:{name} (Microsoft's example answer, another photo)"):
             yield
 
@@ -75,11 +75,6 @@ def main() -> int:
     parser.add_argument("images", nargs="*", default=[str(SAMPLES)])
     parser.add_argument("--report", help="where to write the HTML report (default: a temp folder)")
     args = parser.parse_args()
-    report = (
-        Path(args.report)
-        if args.report
-        else Path(tempfile.mkdtemp(prefix="visionkit-compare-")) / "compare-report.html"
-    )
     images = collect_images(args.images)
     live = has_azure_key()
 
@@ -114,6 +109,12 @@ def main() -> int:
         top1 = next(s for s in comparison.summary() if s.metric == "top1")
         if top1.agreement_rate is not None:
             print(f"top-1 agreement: {top1.agreement_rate:.0%} of {top1.comparable} image(s)")
+    # The temporary folder is made only now, so a run that stops early leaves none behind.
+    report = (
+        Path(args.report)
+        if args.report
+        else Path(tempfile.mkdtemp(prefix="visionkit-compare-")) / "compare-report.html"
+    )
     comparison.to_html(report)
     print(f"report: {report.resolve()}")
     return 0

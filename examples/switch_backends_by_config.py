@@ -35,11 +35,11 @@ def describe(image: Path) -> str:
 
 @contextlib.contextmanager
 def azure_or_replay() -> Iterator[None]:
-    """Live Azure when a key is configured, otherwise the bundled recording.
+    """Live Azure when a key is configured, otherwise the bundled cassette.
 
-    The recording is Azure's published example answer for another photo, so
-    offline the Azure line describes that photo, not this dog: it shows the
-    plumbing, not Azure's opinion of the image. The result says so itself
+    The cassette is hand-made from Microsoft's published example answer for
+    another photo, so offline the Azure line describes that photo, not this
+    dog: it shows the plumbing, not Azure's opinion of the image. The result says so itself
     (``replayed_from``, shown in its summary).
     """
     if os.environ.get("AZURE_VISION_KEY") or os.environ.get("VISION_KEY"):

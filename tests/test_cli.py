@@ -223,3 +223,17 @@ def test_docs_cli_names_every_command_and_option():
                 if flag not in ("-h", "--help") and flag not in doc:
                     missing.append(f"{name} {flag}")
     assert missing == []
+
+
+def test_piped_messages_stay_on_one_line(tmp_path, monkeypatch, capsys):
+    """Piped, rich wraps at 80 columns; a message cut mid-sentence defeats grep and logs."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("VISIONKIT_BACKEND", raising=False)
+    missing = str(tmp_path / ("a-long-folder-name-" * 3) / "nope.jpg")
+    assert main(["analyze", missing, "-f", "colors"]) == 1
+    first = capsys.readouterr().err.splitlines()[0]
+    assert first.startswith(f"{missing}: No such file: ")
+    assert first.endswith("relative paths start from the current directory).")
+    assert main(["analyze", missing, "-b", "no-such-backend-" * 4]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("configuration error: Unknown backend") and "entry-point" in line

@@ -40,3 +40,14 @@ def test_prose_names_no_machine_paths(page):
     The benchmark pages are records of runs and keep the paths the runs used.
     """
     assert "/work/" not in page.read_text()
+
+
+def test_the_examples_never_call_a_bundled_cassette_a_recording():
+    """The bundled cassettes are hand-made (see above), so no example may say they were recorded."""
+    said = [
+        f"{script.name}:{number}"
+        for script in sorted((REPO / "examples").glob("*.py"))
+        for number, line in enumerate(script.read_text().splitlines(), 1)
+        if re.search(r"\brecord(ed|ing)\b", line, re.IGNORECASE)
+    ]
+    assert said == []

@@ -129,6 +129,7 @@ def test_every_example_runs_on_the_base_install_or_says_what_to_install(
             "No Azure key set, and the offline demo needs: pip install 'visionkit[testing]'"
         ], proc.stderr
     assert "respx" not in proc.stdout
+    assert list((tmp_path / "tmp").iterdir()) == []  # an early exit leaves no temporary folder
 
 
 def test_switch_backends_on_the_base_install_names_the_extra(tmp_path: Path) -> None:

@@ -278,18 +278,23 @@ async def test_the_async_twin_falls_back_too(photo):
 
 
 def test_a_cached_cloud_answer_is_served_while_the_service_is_down(photo, tmp_path):
-    from comparison.conftest import azure_cassette
+    import respx
 
     from visionkit.cache.defaults import default_cache
+    from visionkit.testing import bundled_cassette, load_cassette
 
-    # A replay session switches the default cache off (a replayed answer must never reach
-    # it), so the store stands in for it explicitly: one passed by hand is used as given.
+    # A replay session switches the default cache off and no store keeps a replayed
+    # answer, so the answer to cache comes from respx alone (as from a live service),
+    # and the store stands in for the default one explicitly.
     store = default_cache()
-    answered = azure_cassette(tmp_path / "ok", ["colors"], 1)
-    with replay(answered):
+    stored_before = store.stats().entries
+    ((_, published),) = load_cassette(bundled_cassette("azure/analyze-all-features"))
+    with respx.mock(assert_all_called=True) as service:
+        service.post(f"{ENDPOINT}/vision/v3.2/analyze").respond(200, json=published.response.body)
         first = visionkit.analyze(
             photo, ["colors"], backend="azure", fallback=["local"], cache=store, **azure_options()
         )
+    assert first.replayed_from is None and store.stats().entries == stored_before + 1
     down = azure_error_cassette(tmp_path / "down", "503-unavailable", ["colors"])
     with replay(down) as played:
         again = visionkit.analyze(

@@ -149,14 +149,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    # Messages are printed with soft_wrap: one message, one line, so that piped into a
+    # log or grep a message is never cut at rich's 80 columns in mid-sentence.
     try:
         handler = _COMMANDS[args.command]
         return handler(args, out, err)
     except (ConfigError, UnsupportedFeatureError) as exc:
-        err.print(f"[red]configuration error:[/red] {escape(str(exc))}", highlight=False)
+        err.print(
+            f"[red]configuration error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         return EXIT_USAGE
     except VisionKitError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return EXIT_SOME_FAILED
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -198,7 +202,9 @@ def _cmd_analyze(args: argparse.Namespace, out: Console, err: Console) -> int:
                         {"input": image, "error": {"type": type(exc).__name__, "message": str(exc)}}
                     )
                 )
-            err.print(f"[red]{escape(image)}:[/red] {escape(str(exc))}", highlight=False)
+            err.print(
+                f"[red]{escape(image)}:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True
+            )
             continue
         if args.json:
             data: dict[str, Any] = {"input": image, **result.to_dict(include_raw=args.raw)}

@@ -58,7 +58,9 @@ def result_table(result: AnalysisResult, title: str | None = None) -> Table:
     if result.replayed_from:
         table.add_row(
             "replayed",
-            Text(f"from {result.replayed_from}: a recorded answer, not a live one", style="yellow"),
+            Text(
+                f"from {result.replayed_from}: a cassette's answer, not a live one", style="yellow"
+            ),
         )
     if result.fallback_reason:
         table.add_row("fallback", Text(result.fallback_reason, style="yellow"))

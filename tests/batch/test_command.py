@@ -12,6 +12,7 @@ from rich.progress import Progress
 from visionkit.batch.command import _RateColumn, finished_inputs, iter_images
 from visionkit.cli import main
 from visionkit.results import AnalysisResult
+from visionkit.version import __version__
 
 
 @pytest.fixture
@@ -152,7 +153,7 @@ def test_piped_output_keeps_one_entry_per_line(tmp_path, monkeypatch, capsys):
     [
         (["-f", "colors,image_type"], "features"),
         (["-f", "colors", "-b", "fake"], "backend"),
-        (["-f", "colors", "-o", "top_k=1"], "options"),
+        (["-f", "colors", "-o", "top_k=1"], "options.top_k"),
     ],
 )
 def test_resume_refuses_other_settings(folder, tmp_path, capsys, changed, named):
@@ -160,7 +161,15 @@ def test_resume_refuses_other_settings(folder, tmp_path, capsys, changed, named)
     base = ["analyze", str(folder), "-r", "--out", str(out)]
     main([*base, "-f", "colors"])
     recorded = json.loads((tmp_path / "results.jsonl.run.json").read_text())
-    assert recorded == {"backend": "local", "features": ["colors"], "options": {}, "raw": False}
+    assert {k: recorded[k] for k in ("backend", "features", "options", "fallback", "raw")} == {
+        "backend": "local",
+        "features": ["colors"],
+        "options": {},
+        "fallback": [],
+        "raw": False,
+    }
+    assert recorded["resolved_options"]["top_k"] == 3  # the default, resolved
+    assert recorded["visionkit"] == __version__
     before = out.read_text()
     capsys.readouterr()
     assert main([*base, *changed, "--resume"]) == 2
@@ -175,3 +184,52 @@ def test_resume_refuses_an_output_without_its_settings(folder, tmp_path, capsys)
     out.write_text('{"input": "a.jpg", "schema": "visionkit.result/1", "backend": "local"}\n')
     assert main(["analyze", str(folder), "--out", str(out), "--resume", "-f", "colors"]) == 2
     assert "no record of the settings" in " ".join(capsys.readouterr().err.split())
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"VISIONKIT_LOCAL_TOP_K": "2"}, "resolved_options.top_k: 3 then, 2 now"),
+        ({"VISIONKIT_FALLBACK": "fake"}, "fallback: [] then, ['fake'] now"),
+    ],
+)
+def test_resume_refuses_settings_changed_outside_the_command(
+    folder, tmp_path, capsys, monkeypatch, env, named
+):
+    """The same command line can mean other settings: a config file, the environment."""
+    out = tmp_path / "results.jsonl"
+    command = ["analyze", str(folder), "-r", "--out", str(out), "-f", "colors"]
+    main(command)
+    before = out.read_text()
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    capsys.readouterr()
+    assert main([*command, "--resume"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--resume would mix results made with other settings" in err
+    assert named in err
+    assert out.read_text() == before
+
+
+def test_resume_refuses_a_retrained_model_at_the_same_path(folder, tmp_path, capsys):
+    model = tmp_path / "model.tflite"
+    shipped = Path(__file__).resolve().parents[2] / "visionkit" / "models" / "cifar10-default"
+    shutil.copy(shipped.with_suffix(".tflite"), model)
+    shutil.copy(shipped.with_suffix(".json"), model.with_suffix(".json"))
+    out = tmp_path / "results.jsonl"
+    command = [
+        "analyze",
+        str(folder),
+        "-r",
+        "--out",
+        str(out),
+        "-f",
+        "tags",
+        "-o",
+        f"model={model}",
+    ]
+    main(command)
+    model.write_bytes(model.read_bytes() + b"\0")  # retrained: same path, other file
+    capsys.readouterr()
+    assert main([*command, "--resume"]) == 2
+    assert "resolved_options.model:" in " ".join(capsys.readouterr().err.split())

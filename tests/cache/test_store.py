@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import subprocess
 import sys
@@ -170,3 +171,11 @@ def test_a_configured_secret_never_reaches_the_cache_file(tmp_path):
     store.close()
     for path in tmp_path.iterdir():
         assert key.encode() not in path.read_bytes()
+
+
+def test_a_replayed_result_is_never_stored(tmp_path):
+    """A cassette's answer describes the cassette's photo: stored, it would answer real calls."""
+    cache = ResultCache(tmp_path / "c.sqlite3")
+    cache.put("k", dataclasses.replace(small("satya"), replayed_from="bundled:azure/x"))
+    assert cache.get("k") is None
+    assert cache.stats().entries == 0

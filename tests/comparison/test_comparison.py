@@ -1,6 +1,7 @@
 """Comparison as a value: summaries, the text table, JSON and CSV, from hand-built results."""
 
 import csv
+import dataclasses
 import io
 import json
 
@@ -10,7 +11,7 @@ from comparison.conftest import azure_result, cloud_result, local_result
 from visionkit.comparison import Agreement, Comparison, Failure, build_comparison
 from visionkit.comparison.export import BASE_COLUMNS, COMPARISON_SCHEMA
 from visionkit.comparison.metrics import METRICS
-from visionkit.results import AnalysisResult
+from visionkit.results import AnalysisResult, Caption
 
 CAT = local_result({"cat": 0.7, "dog": 0.2}, {"mammal": 0.9, "animal": 0.93}, elapsed_s=0.02)
 TRUCK = local_result({"truck": 0.8}, {"land vehicle": 0.85, "vehicle": 0.86}, elapsed_s=0.04)
@@ -175,3 +176,36 @@ def test_an_unknown_schema_is_refused(comparison):
     data["schema"] = "visionkit.comparison/99"
     with pytest.raises(ValueError, match="Unsupported comparison schema"):
         Comparison.from_dict(data)
+
+
+def test_csv_rows_say_which_answers_were_replayed():
+    replayed = dataclasses.replace(cloud_result({"kitten": 0.95}), replayed_from="bundled:azure/x")
+    text = build_comparison(
+        [("cat.jpg", {"local": CAT, "azure": replayed}, {})], ["local", "azure"]
+    ).to_csv()
+    rows = {r["backend"]: r for r in csv.DictReader(io.StringIO(text))}
+    assert rows["azure"]["replayed_from"] == "bundled:azure/x"
+    assert rows["local"]["replayed_from"] == ""
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_only_shown():
+    """User and service text starting like a formula gets a leading ', numbers stay numbers."""
+    link = '=HYPERLINK("http://evil.example","cat")'
+    captioned = dataclasses.replace(
+        cloud_result({"kitten": 0.95}), captions=(Caption("@SUM(A1:A9)", 0.9),)
+    )
+    text = build_comparison(
+        [
+            (f"{link}.jpg", {"local": CAT, "azure": captioned}, {}),
+            ("-2+3.jpg", {"local": CAT}, {"azure": Failure("azure", "BackendError", "+1 call")}),
+        ],
+        ["local", "azure"],
+    ).to_csv()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[0]["image"] == f"'{link}.jpg"
+    assert rows[1]["caption"] == "'@SUM(A1:A9)"
+    assert rows[2]["image"] == "'-2+3.jpg"
+    assert rows[3]["error_message"] == "'+1 call"
+    assert rows[0]["top_tag"] == "animal"  # ordinary text untouched
+    values = [v for r in rows for k, v in r.items() if k.endswith(" value") and v]
+    assert values and all(not v.startswith("'") for v in values)

@@ -23,6 +23,7 @@ from visionkit.backends.local import LocalAnalyzer
 from visionkit.cache import cached_analyze
 from visionkit.cache.defaults import close_default_caches, default_cache
 from visionkit.cache.keys import cache_key, image_digest
+from visionkit.cache.store import ResultCache
 from visionkit.features import Feature
 from visionkit.results import AnalysisResult, Tag
 from visionkit.testing import (
@@ -148,3 +149,13 @@ def test_a_recording_neither_reads_nor_fills_the_users_cache(
 def _entries_for(key: str) -> list[AnalysisResult]:
     found = default_cache().get(key)
     return [] if found is None else [found]
+
+
+def test_a_replay_stores_nothing_even_in_a_store_the_caller_passes(
+    user_cache: Path, photo: Path
+) -> None:
+    store = ResultCache(user_cache / "results.sqlite3")
+    with replay(bundled_cassette(CASSETTE)), _azure() as azure:
+        result = cached_analyze(azure, photo, FEATURES, cache=store)
+    assert result.replayed_from is not None
+    assert store.stats().entries == 0

@@ -143,5 +143,5 @@ def test_evaluate_reports_progress_and_scores_any_calibrated_policy(exported):
     assert calls[-1] == (total, total) and len(calls) == -(-total // 64)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
     assert flip.views == "averaged over the image and its mirror" and flip.n_images == total
-    with pytest.raises(ConfigError, match="applies to exported .tflite models"):
+    with pytest.raises(ConfigError, match=r"applies to exported \.tflite models"):
         evaluate(result.model_path, data, views="flip")

@@ -10,7 +10,12 @@ last line for an input is the one that counts). The records have the shape
 The run's settings (backend, features, options, ``--raw``) are written beside
 the output as ``<out>.run.json``; ``--resume`` compares them with the new
 command's and refuses when they differ, since the old lines would otherwise
-be kept as if the new settings had produced them.
+be kept as if the new settings had produced them. The options are recorded
+twice: as typed (``-o``), and as the backend finally uses them, every layer
+resolved (``visionkit.toml``, the environment, defaults; secrets left out, a
+model file by its size and time, as the cache keys them), so that an edited
+config file or a retrained model is caught too. The fallback chain and the
+visionkit version are recorded as well: either can change who answers, or how.
 
 The image list is walked twice, once to count (for the progress bar's ETA)
 and once to analyse, rather than held in memory: a walk is cheap next to an
@@ -107,15 +112,27 @@ def no_images_error(targets: Sequence[str], *, recursive: bool) -> ConfigError:
 
 def run_settings(args: argparse.Namespace) -> dict[str, Any]:
     """What decides a result line's content: compared by ``--resume`` (see the module docstring)."""
-    from visionkit.config import resolve_backend_name
+    from visionkit.analyzers import backend_options
+    from visionkit.cache.keys import options_fingerprint
+    from visionkit.config import resolve_backend_name, resolve_fallback
     from visionkit.features import parse_features
+    from visionkit.version import __version__
 
     features = parse_features(args.features) if args.features else None
+    backend = resolve_backend_name(args.backend).value
+    typed = dict(sorted(dict(args.option).items()))
+    # JSON's own round trip, so a record read back compares equal to a fresh one.
+    resolved = json.loads(
+        json.dumps(options_fingerprint(backend_options(backend, typed)), default=str)
+    )
     return {
-        "backend": resolve_backend_name(args.backend).value,
+        "backend": backend,
         "features": sorted(f.value for f in features) if features is not None else "all",
-        "options": dict(sorted(dict(args.option).items())),
+        "options": typed,
+        "resolved_options": resolved,
+        "fallback": list(resolve_fallback().value),
         "raw": bool(args.raw),
+        "visionkit": __version__,
     }
 
 
@@ -139,9 +156,10 @@ def check_resumable(out_path: Path, settings: dict[str, Any]) -> None:
     if recorded != settings:
         if isinstance(recorded, dict):
             changed = [
-                f"{key}: {recorded.get(key)!r} then, {value!r} now"
+                line
                 for key, value in settings.items()
                 if recorded.get(key) != value
+                for line in _differences(key, recorded.get(key), value)
             ]
         else:
             changed = [f"{recorded_path.name} is not a settings record"]
@@ -149,6 +167,17 @@ def check_resumable(out_path: Path, settings: dict[str, Any]) -> None:
             f"--resume would mix results made with other settings into {out_path}: "
             f"{'; '.join(changed)}. Resume with the original settings, or choose another --out."
         )
+
+
+def _differences(key: str, then: Any, now: Any) -> list[str]:
+    """``key: then, now`` lines; two tables give one line per changed entry, not both tables."""
+    if isinstance(then, dict) and isinstance(now, dict):
+        return [
+            f"{key}.{name}: {then.get(name)!r} then, {now.get(name)!r} now"
+            for name in sorted({*then, *now})
+            if then.get(name) != now.get(name)
+        ]
+    return [f"{key}: {then!r} then, {now!r} now"]
 
 
 def finished_inputs(path: Path) -> set[str]:

@@ -131,7 +131,15 @@ class ResultCache:
         Every configured secret (8 characters or more, so a stray short one
         cannot mangle entries) is scrubbed from the stored JSON by value: the
         backends scrub what they return, and this is the second lock on the door.
+
+        A replayed result (``replayed_from`` set) is never stored, in any
+        store: it answers the cassette's photo, not the image under ``key``,
+        and a later real call would be served it with no network. Cassette
+        sessions already point the default cache elsewhere; this also covers a
+        store the caller passed in during a session.
         """
+        if result.replayed_from is not None:
+            return
         scrubber = Scrubber(known_min_length=8)
         value = result.to_json()
         if scrubber:

@@ -4,7 +4,9 @@ The JSON keeps everything (each result in the result schema, each verdict with
 its detail, the settings and crosswalk) so that ``Comparison.from_dict`` can
 rebuild the comparison later, for another report or other thresholds. The CSV is
 for spreadsheets: one row per image and backend, the backend's main answers,
-and, for every other backend, each metric's verdict and value.
+and, for every other backend, each metric's verdict and value. A replayed
+answer says so in its row (``replayed_from``), and text that a spreadsheet
+would run as a formula is written so that it is only shown (:func:`_cell`).
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ BASE_COLUMNS = (
     "elapsed_ms",
     "model_version",
     "fallback_reason",
+    "replayed_from",
     "width",
     "height",
     "top_tag",
@@ -123,8 +126,29 @@ def comparison_to_csv(comparison: Comparison) -> str:
                 for m in pair.metrics:
                     row[f"{m.name} vs {other}"] = m.agreement.value
                     row[f"{m.name} vs {other} value"] = "" if m.value is None else f"{m.value:.4f}"
-            writer.writerow(row)
+            writer.writerow({column: _cell(value) for column, value in row.items()})
     return buffer.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes Excel, LibreOffice or Sheets read a CSV cell as a formula (OWASP's list)."""
+
+
+def _cell(value: Any) -> Any:
+    """``value`` as a spreadsheet shows it, never as a formula it runs.
+
+    File names, error messages, captions and tags come from users and from
+    services; a photo called ``=HYPERLINK("http://...")`` must not become a
+    live link (or worse) in whoever opens the CSV. Such a cell gets a leading
+    ``'``, which spreadsheets hide; numbers (``-0.0500``) are left as they are.
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
 
 
 def _result_columns(result: AnalysisResult) -> dict[str, Any]:
@@ -135,6 +159,7 @@ def _result_columns(result: AnalysisResult) -> dict[str, Any]:
         "elapsed_ms": "" if result.elapsed_s is None else f"{result.elapsed_s * 1000:.1f}",
         "model_version": result.model_version or "",
         "fallback_reason": result.fallback_reason or "",
+        "replayed_from": result.replayed_from or "",
         "width": result.metadata.width if result.metadata else "",
         "height": result.metadata.height if result.metadata else "",
         "top_tag": top.name if top else "",
@@ -156,6 +181,7 @@ def _result_columns(result: AnalysisResult) -> dict[str, Any]:
 __all__ = [
     "BASE_COLUMNS",
     "COMPARISON_SCHEMA",
+    "FORMULA_STARTS",
     "comparison_to_csv",
     "comparison_to_dict",
 ]

@@ -11,7 +11,8 @@ Two things, both so that a recording can never be mistaken for the service:
   (``cache=None``) path; ``VISIONKIT_CACHE_DIR`` points at a temporary folder
   so that an explicit ``cache=True`` lands there and is deleted with it. A
   :class:`~visionkit.cache.store.ResultCache` passed explicitly is the caller's
-  own and is used as given.
+  own and is read as given, but no store ever keeps a replayed result
+  (:meth:`~visionkit.cache.store.ResultCache.put` drops it).
 * **Replayed results are marked**: in replay mode, every result a remote
   analyzer returns carries ``replayed_from`` (the cassette's name), which the
   summary line, the CLI and the comparison report show. While a replay is in

@@ -180,5 +180,5 @@ def test_views_option_picks_the_policy_and_rejects_unknown_ones():
         two_probs = two.analyze(EXAMPLES / "chelsea.png", ["tags"]).raw["probabilities"]
     assert max(six_probs, key=six_probs.get) == max(two_probs, key=two_probs.get) == "cat"
     assert six_probs != two_probs
-    with pytest.raises(ConfigError, match="local.views must be one of flip, flip\\+shift"):
+    with pytest.raises(ConfigError, match=r"local\.views must be one of flip, flip\+shift"):
         LocalAnalyzer(views="mirror")
