@@ -299,6 +299,8 @@ def view_logits_litert(
     """``(views, N, C)`` logits of an exported logits graph, as training's ``view_logits``."""
     from ai_edge_litert.interpreter import Interpreter
 
+    from visionkit.backends.local.classifier import _without_delegate_notice
+
     interpreter = Interpreter(model_path=str(path))
     inp = interpreter.get_input_details()[0]
     out = interpreter.get_output_details()[0]
@@ -307,8 +309,9 @@ def view_logits_litert(
     for start in range(0, len(images), batch_size):
         batch = images[start : start + batch_size].astype(np.float32)
         if len(batch) != current:
-            interpreter.resize_tensor_input(inp["index"], batch.shape)
-            interpreter.allocate_tensors()
+            with _without_delegate_notice():  # LiteRT's INFO line on the first allocation
+                interpreter.resize_tensor_input(inp["index"], batch.shape)
+                interpreter.allocate_tensors()
             current = len(batch)
         for view, x in enumerate(policy.views(batch)):
             interpreter.set_tensor(inp["index"], x)
