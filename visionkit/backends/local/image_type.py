@@ -40,7 +40,7 @@ Rules:
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -81,7 +81,7 @@ LINE_MAX_BLANK_ROWS: Final = 0.2
 """Line-drawing thresholds; see the module docstring for what each bounds."""
 
 
-def _texture(rgb: NDArray[np.int16], lightness: NDArray[np.float64]) -> float:
+def _texture(rgb: NDArray[np.int16], lightness: NDArray[np.floating[Any]]) -> float:
     step = np.maximum(
         np.abs(rgb[:-1, 1:] - rgb[:-1, :-1]).max(axis=-1),
         np.abs(rgb[1:, :-1] - rgb[:-1, :-1]).max(axis=-1),
@@ -117,7 +117,9 @@ def _dilate(mask: NDArray[np.bool_], radius: int) -> NDArray[np.bool_]:
     return out
 
 
-def _is_line_drawing(lightness: NDArray[np.float64], chroma: NDArray[np.float64]) -> bool:
+def _is_line_drawing(
+    lightness: NDArray[np.floating[Any]], chroma: NDArray[np.floating[Any]]
+) -> bool:
     paper = (lightness >= PAPER_MIN_L) & (chroma < 10.0)
     ink = lightness < INK_MAX_L
     paper_share = float(paper.mean())
