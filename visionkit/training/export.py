@@ -10,9 +10,10 @@ the exported graph's own logits, so an int8 graph is calibrated for what it
 actually computes rather than for the float model it came from.
 
 ``quantize="int8"`` stores weights and activations as 8-bit integers (inputs
-and outputs stay float32), calibrated on a few hundred training images: about
-four times faster than float32 on these AVX2 CPUs at a cost measured per model
-(``docs/benchmarks/local-throughput.md``). The sidecar (``<name>.json``) carries
+and outputs stay float32), calibrated on a few hundred training images: a
+quarter of the size, and the same accuracy for the shipped network; whether it
+is faster depends on the CPU's int8 kernels (on this project's AVX2 machines it
+was not: ``docs/benchmarks/local-model.md``). The sidecar (``<name>.json``) carries
 what a flatbuffer cannot hold conveniently: class names, the input contract,
 the temperatures, the default view policy and the digest of the source model.
 
