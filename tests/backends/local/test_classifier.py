@@ -187,5 +187,5 @@ def test_each_view_policy_brings_its_own_temperature_and_open_set_threshold(tmp_
 
     meta["open_set"]["thresholds"] = {"flip": 1.5}
     copy.with_suffix(".json").write_text(json.dumps(meta))
-    with pytest.raises(ModelError, match="open-set threshold 1.5 is not in"):
+    with pytest.raises(ModelError, match=r"open-set threshold 1\.5 is not in"):
         ImageClassifier.load(copy)
