@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -33,27 +34,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+", type=Path, help=".tflite files (format 2)")
     parser.add_argument("--data", default=None, help="CIFAR-10 directory")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
     test = load_dataset(args.data).test
     pixels = test.images.astype(np.float32)
-    rows = []
+    speed_batch = pixels[:256]
+    rows, models = [], []
     for path in args.models:
         meta = json.loads(path.with_suffix(".json").read_text())
         base = ImageClassifier.load(path)
         for name in base.offered_views:
             model = base.with_views(name)
             probabilities = model.predict_arrays(pixels)
-            speed_batch = pixels[:256]
             model.predict_arrays(speed_batch)  # size the interpreter
-            times = []
-            for _ in range(args.repeats):
-                started = time.perf_counter()
-                model.predict_arrays(speed_batch)
-                times.append(time.perf_counter() - started)
+            models.append(model)
             rows.append(
-                (
+                [
                     f"`{path.parent.name}/{path.name}`" if path.parent.name else path.name,
                     meta.get("quantization", "float32"),
                     f"{path.stat().st_size / 1e6:.1f} MB",
@@ -62,10 +59,21 @@ def main() -> None:
                     f"{np.mean(probabilities.argmax(1) == test.labels):.2%}",
                     f"{negative_log_likelihood(probabilities, test.labels):.3f}",
                     f"{expected_calibration_error(probabilities, test.labels):.2%}",
-                    f"{len(speed_batch) / statistics.median(times):.0f}",
-                )
+                ]
             )
             print(rows[-1], flush=True)
+    # Speed last, every model in turn within each repeat, so a change of machine
+    # load during the run hits every row alike and the ratios hold.
+    load_before = os.getloadavg()[0]
+    times: list[list[float]] = [[] for _ in models]
+    for _ in range(args.repeats):
+        for i, model in enumerate(models):
+            started = time.perf_counter()
+            model.predict_arrays(speed_batch)
+            times[i].append(time.perf_counter() - started)
+    for row, t in zip(rows, times, strict=True):
+        row.append(f"{len(speed_batch) / statistics.median(t):.0f}")
+    print(f"1-minute load average {load_before:.1f} before the speed runs", flush=True)
     header = (
         "| model | weights | size | views | passes | test accuracy | NLL | ECE | img/s |\n"
         "|---|---|---|---|---|---|---|---|---|"
@@ -75,11 +83,14 @@ def main() -> None:
         "export_accuracy",
         "## Exported models: views and int8\n\n"
         f"`python benchmarks/export_accuracy.py {' '.join(str(m) for m in args.models)} "
-        f"--data DIR` on {machine()}; {len(test):,} CIFAR-10 test images. Temperatures "
+        f"--data DIR` on {machine()}; {len(test):,} CIFAR-10 test images. Each file is "
+        "made by `visionkit export MODEL.keras --data DIR --views flip [--quantize int8]`. "
+        "Temperatures "
         "were fitted per policy on the training run's validation split from each file's "
         "own logits (`visionkit export --data`); NLL and ECE (15 bins) are at those "
         "temperatures. Speed: the model alone, one interpreter thread, batch 256, median "
-        f"of {args.repeats} runs.\n\n{header}\n{body}\n",
+        f"of {args.repeats} runs, the rows alternated (1-minute load average "
+        f"{load_before:.1f} before them).\n\n{header}\n{body}\n",
     )
     print("wrote docs/benchmarks/local-model.md")
 
