@@ -129,7 +129,7 @@ class LocalAnalyzer(Analyzer):
     ON_REQUEST: ClassVar[frozenset[Feature]] = frozenset({Feature.TEXT, Feature.FACES})
     """Offered only when asked for by name: OCR loads a second set of models (``ocr`` extra),
     faces OpenCV's cascades (``faces`` extra), and each costs far more than the rest
-    (faces: ~0.1-0.3 s per photo on 2 shared cores, docs/benchmarks/local-faces.md)."""
+    (faces: ~0.35 s per photo on 2 shared cores, docs/benchmarks/local-faces.md)."""
     FULL_RESOLUTION: ClassVar[frozenset[Feature]] = frozenset({Feature.TEXT})
     """Features that must see the image decoded at full size: OCR reads small print."""
     capabilities: ClassVar[frozenset[Feature]] = ON_REQUEST | frozenset(
@@ -172,7 +172,7 @@ class LocalAnalyzer(Analyzer):
     @property
     def default_features(self) -> frozenset[Feature]:
         """``features=None`` leaves out :attr:`ON_REQUEST` (text, faces): OCR costs ~1 s
-        per photo, faces ~0.1-0.3 s."""
+        per photo, faces ~0.35 s."""
         return self.supported_features - self.ON_REQUEST
 
     def _analyze(self, image: ImageInput, features: frozenset[Feature]) -> AnalysisResult:
