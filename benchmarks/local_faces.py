@@ -34,12 +34,14 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import os
 import platform
 import random
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
@@ -98,8 +100,13 @@ def iou(a: BoundingBox, b: BoundingBox) -> float:
     return inter / (a.width * a.height + b.width * b.height - inter)
 
 
+def sample(name: str) -> np.ndarray:
+    """One of scikit-image's sample arrays, by name."""
+    return np.asarray(getattr(skdata, name)())
+
+
 def lfw(index: int) -> Image.Image:
-    crop = Image.fromarray((skdata.lfw_subset()[index] * 255).round().astype(np.uint8))
+    crop = Image.fromarray((sample("lfw_subset")[index] * 255).round().astype(np.uint8))
     canvas = Image.new("L", (200, 200), 128)
     canvas.paste(crop.resize((100, 100), Image.Resampling.BICUBIC), (50, 50))
     return canvas.convert("RGB")
@@ -109,7 +116,7 @@ def with_faces(fixtures: Path) -> list[tuple[str, Image.Image, BoundingBox]]:
     satya = Image.open(fixtures / "dotnet-sdk-testimages" / "satya.jpg").convert("RGB")
     found = [
         ("satya.jpg (Azure box)", satya, SATYA_AZURE),
-        ("astronaut (box by eye)", Image.fromarray(skdata.astronaut()), ASTRONAUT_BY_EYE),
+        ("astronaut (box by eye)", Image.fromarray(sample("astronaut")), ASTRONAUT_BY_EYE),
     ]
     return found + [(f"lfw face {i}", lfw(i), BoundingBox(50, 50, 100, 100)) for i in range(100)]
 
@@ -117,7 +124,7 @@ def with_faces(fixtures: Path) -> list[tuple[str, Image.Image, BoundingBox]]:
 def face_free(fixtures: Path, data: Path, cifar: int) -> dict[str, list[tuple[str, Image.Image]]]:
     groups: dict[str, list[tuple[str, Image.Image]]] = {}
     groups["scikit-image photos"] = [
-        (n, Image.fromarray(getattr(skdata, n)()).convert("RGB")) for n in SKIMAGE_FREE
+        (n, Image.fromarray(sample(n)).convert("RGB")) for n in SKIMAGE_FREE
     ]
     groups["lfw_subset non-faces (4x)"] = [(f"lfw non-face {i}", lfw(100 + i)) for i in range(100)]
     stl = sorted((data / "stl10-labeled" / "examples").glob("*/*.png"))
@@ -141,7 +148,7 @@ def face_free(fixtures: Path, data: Path, cifar: int) -> dict[str, list[tuple[st
     return groups
 
 
-def median_ms(run, repeats: int = 5) -> float:
+def median_ms(run: Callable[[], object], repeats: int = 5) -> float:
     run()
     times = []
     for _ in range(repeats):
@@ -211,8 +218,8 @@ def main() -> None:
                 )
                 path = Path(tmp) / f"{label.replace(' ', '')}-{Path(a).name}"
                 big.save(path, quality=90)
-                step.append(median_ms(lambda big=big: faces.detect(big)))
-                whole.append(median_ms(lambda path=path: analyze(path, features=["faces"])))
+                step.append(median_ms(functools.partial(faces.detect, big)))
+                whole.append(median_ms(functools.partial(analyze, path, features=["faces"])))
             speed.append((label, size, statistics.mean(step), statistics.mean(whole)))
 
     load_after = os.getloadavg()
