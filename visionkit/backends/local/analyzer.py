@@ -126,8 +126,10 @@ class LocalAnalyzer(Analyzer):
     """Analyses images on this machine: free, offline, private."""
 
     name: ClassVar[str] = "local"
-    ON_REQUEST: ClassVar[frozenset[Feature]] = frozenset({Feature.TEXT})
-    """Offered only when asked for by name: OCR loads a second set of models (``ocr`` extra)."""
+    ON_REQUEST: ClassVar[frozenset[Feature]] = frozenset({Feature.TEXT, Feature.FACES})
+    """Offered only when asked for by name: OCR loads a second set of models (``ocr`` extra),
+    faces OpenCV's cascades (``faces`` extra), and each costs far more than the rest
+    (faces: ~0.35 s per photo on 2 shared cores, docs/benchmarks/local-faces.md)."""
     FULL_RESOLUTION: ClassVar[frozenset[Feature]] = frozenset({Feature.TEXT})
     """Features that must see the image decoded at full size: OCR reads small print."""
     capabilities: ClassVar[frozenset[Feature]] = ON_REQUEST | frozenset(
@@ -169,7 +171,8 @@ class LocalAnalyzer(Analyzer):
 
     @property
     def default_features(self) -> frozenset[Feature]:
-        """``features=None`` leaves out :attr:`ON_REQUEST` (text): OCR costs ~1 s per photo."""
+        """``features=None`` leaves out :attr:`ON_REQUEST` (text, faces): OCR costs ~1 s
+        per photo, faces ~0.35 s."""
         return self.supported_features - self.ON_REQUEST
 
     def _analyze(self, image: ImageInput, features: frozenset[Feature]) -> AnalysisResult:
@@ -248,6 +251,10 @@ class LocalAnalyzer(Analyzer):
             ),
             raw={"source": loaded.source},
         )
+        if Feature.FACES in features:  # before tags: _with_tags adds person/face from them
+            from visionkit.backends.local import faces
+
+            result = faces.with_faces(result, loaded.pixels)
         if Feature.TAGS in features:
             result = self._with_tags(result, self.classifier.predict([loaded.pixels])[0])
         if Feature.OBJECTS in features:
@@ -291,6 +298,10 @@ class LocalAnalyzer(Analyzer):
                 f"(top score {score:.2f} < threshold {threshold:.2f})"
             )
             tags = ()
+        if result.faces:
+            from visionkit.backends.local import faces
+
+            tags = faces.with_person_tags(tags, result.faces, self.options.min_confidence)
         return replace(
             result, tags=tags, abstention=abstention, model_version=classifier.version, raw=raw
         )

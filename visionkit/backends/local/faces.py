@@ -1,0 +1,298 @@
+"""Faces for the local backend: OpenCV's Haar cascades, offline, no age or gender.
+
+Nothing here is imported until an analysis asks for ``faces``: ``import
+visionkit`` and every other local feature leave ``cv2`` unloaded
+(``tests/test_import_graph.py``). The cascades are read once per process, on
+first use, behind a lock; detection calls are serialised on a second lock,
+since a ``cv2.CascadeClassifier`` keeps per-image state while it scans.
+
+The detectors are the ones ``opencv-python-headless`` 4.x ships in
+``cv2/data`` (OpenCV 5 no longer does, hence the ``<5`` pin of the ``faces``
+extra): the frontal ``alt2`` cascade on the image, and the profile cascade,
+which finds faces turned to one side only, on the image and on its mirror.
+
+How a photo is searched (:func:`detect`):
+
+1. a grey copy, its long side shrunk to at most :data:`DETECT_SIDE` pixels
+   (never enlarged), histogram-equalised so dim and flat photos reach the
+   cascades' contrast;
+2. the three passes, each one ``detectMultiScale3`` with ``outputRejectLevels``
+   so each box comes with its last stage's sum (below);
+3. boxes of the mirror pass flipped back, then non-maximum suppression over
+   all of them: frontal boxes first, then by score, and any box overlapping a
+   kept one (:meth:`Candidate.same_face`) is dropped;
+4. boxes scaled back to the pixels of the image as given: a
+   :class:`~visionkit.images.LoadedImage` has EXIF orientation applied, so they
+   land where the caller sees the face.
+
+Confidence. A cascade is a chain of boosted stages; a window is a face when
+every stage's sum of weak-classifier votes clears that stage's threshold, and
+OpenCV reports the sum of the last stage (``levelWeights``). Its margin over
+the last stage's threshold, ``m >= 0``, says how clearly the window passed;
+``confidence = 1 - exp(-m / CONFIDENCE_SCALE[cascade])``. It is a monotone
+ranking score in [0, 1], not a calibrated probability: true and false faces
+overlap on it (``docs/local-faces.md`` gives the measured ranges), so no
+threshold on it is applied.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from visionkit.errors import MissingDependencyError, ModelError
+from visionkit.results import AnalysisResult, BoundingBox, Face, Tag
+
+FRONTAL = "haarcascade_frontalface_alt2.xml"
+PROFILE = "haarcascade_profileface.xml"
+
+DETECT_SIDE = 400
+"""Long side of the grey copy the cascades scan. A face narrower than a twentieth
+of the photo's long side (``MIN_FACE / DETECT_SIDE``) is not found: 200 px at
+4000 x 3000, 100 px at 2000 x 1500. The scan's time grows with this side
+squared; docs/local-faces.md has the measured trade."""
+
+MIN_FACE = 20
+"""Smallest frontal face, in pixels of the grey copy: the cascade's own window."""
+
+PROFILE_MIN_FACE = 30
+"""Smallest profile face in the grey copy: the profile scans cost most at the
+smallest windows, and 30 px halves their time (faces turned aside are seldom tiny)."""
+
+SCALE_FACTOR = 1.1
+"""Step between the window sizes tried; 1.2 was faster and missed 4 more of 102 faces."""
+
+MIN_NEIGHBORS = 3
+"""Overlapping hits a box needs (OpenCV's default)."""
+
+NMS_IOU = 0.3
+"""Boxes overlapping a kept box at least this much are the same face."""
+
+NMS_COVER = 0.6
+"""...and so is a box this much of whose area lies inside a kept box (a profile box
+drawn over part of a frontal one overlaps it at low IoU)."""
+
+CONFIDENCE_SCALE = {FRONTAL: 1.0, PROFILE: 1.0}
+"""Margin over the last stage's threshold at which confidence reaches 1 - 1/e."""
+
+PERSON_TAGS = ("person", "face")
+"""Tags a found face adds, at the best face's confidence."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Cascade:
+    name: str
+    classifier: Any
+    last_threshold: float
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A box one pass found, in the grey copy's pixels, before suppression."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    margin: float
+    cascade: str
+
+    @property
+    def frontal(self) -> bool:
+        return self.cascade == FRONTAL
+
+    def iou(self, other: Candidate) -> float:
+        iw = min(self.x + self.width, other.x + other.width) - max(self.x, other.x)
+        ih = min(self.y + self.height, other.y + other.height) - max(self.y, other.y)
+        inter = max(iw, 0.0) * max(ih, 0.0)
+        union = self.width * self.height + other.width * other.height - inter
+        return inter / union if union > 0 else 0.0
+
+    def same_face(self, other: Candidate) -> bool:
+        """Whether two boxes overlap enough to be one face (:data:`NMS_IOU`, :data:`NMS_COVER`)."""
+        iw = min(self.x + self.width, other.x + other.width) - max(self.x, other.x)
+        ih = min(self.y + self.height, other.y + other.height) - max(self.y, other.y)
+        inter = max(iw, 0.0) * max(ih, 0.0)
+        smaller = min(self.width * self.height, other.width * other.height)
+        return self.iou(other) >= NMS_IOU or (smaller > 0 and inter / smaller >= NMS_COVER)
+
+
+_build_lock = threading.Lock()
+_run_lock = threading.Lock()
+_cascades: dict[str, _Cascade] | None = None
+
+
+def cascades() -> dict[str, _Cascade]:
+    """The process's two cascades, read on first use."""
+    global _cascades
+    with _build_lock:
+        if _cascades is None:
+            _cascades = _load()
+        return _cascades
+
+
+def _cv2() -> Any:
+    try:
+        import cv2
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "The local backend's 'faces' feature", module=exc.name or "cv2", extra="faces"
+        ) from exc
+    return cv2
+
+
+def _load() -> dict[str, _Cascade]:
+    cv2 = _cv2()
+    folder = Path(getattr(getattr(cv2, "data", None), "haarcascades", "") or ".")
+    loaded = {}
+    for name in (FRONTAL, PROFILE):
+        path = folder / name
+        classifier = cv2.CascadeClassifier(str(path)) if path.is_file() else None
+        if classifier is None or classifier.empty():
+            raise ModelError(
+                f"OpenCV {cv2.__version__} has no usable {name} under {folder}; visionkit finds "
+                "faces with the Haar cascades opencv-python-headless 4.x ships (5.x dropped "
+                "them). Install it with: pip install 'visionkit[faces]'"
+            )
+        loaded[name] = _Cascade(name, classifier, _last_stage_threshold(path))
+    return loaded
+
+
+def _last_stage_threshold(path: Path) -> float:
+    """The threshold of a cascade file's last stage (both formats OpenCV writes)."""
+    text = path.read_text(encoding="utf-8")
+    for tag in ("stageThreshold", "stage_threshold"):
+        at = text.rfind(f"<{tag}>")
+        if at >= 0:
+            start = at + len(tag) + 2
+            return float(text[start : text.index("<", start)])
+    raise ModelError(f"{path} names no stage threshold: not a cascade OpenCV wrote")
+
+
+def grey_copy(pixels: Image.Image) -> tuple[np.ndarray, float]:
+    """The equalised grey copy the cascades scan, and its scale from ``pixels``."""
+    cv2 = _cv2()
+    grey = pixels.convert("L")
+    scale = min(1.0, DETECT_SIDE / max(grey.size))
+    if scale < 1.0:
+        size = (max(1, round(grey.width * scale)), max(1, round(grey.height * scale)))
+        grey = grey.resize(size, Image.Resampling.BOX, reducing_gap=2.0)
+    return cv2.equalizeHist(np.asarray(grey)), scale
+
+
+def candidates(grey: np.ndarray) -> list[Candidate]:
+    """Every box the three passes find in ``grey``, in its pixels."""
+    found = cascades()
+    width = grey.shape[1]
+    mirror = np.ascontiguousarray(grey[:, ::-1])
+    passes = (
+        (found[FRONTAL], grey, False, MIN_FACE),
+        (found[PROFILE], grey, False, PROFILE_MIN_FACE),
+        (found[PROFILE], mirror, True, PROFILE_MIN_FACE),
+    )
+    out = []
+    with _run_lock:
+        for cascade, image, mirrored, smallest in passes:
+            boxes, _levels, weights = cascade.classifier.detectMultiScale3(
+                image,
+                scaleFactor=SCALE_FACTOR,
+                minNeighbors=MIN_NEIGHBORS,
+                minSize=(smallest, smallest),
+                outputRejectLevels=True,
+            )
+            for (x, y, w, h), weight in zip(boxes, np.ravel(weights), strict=True):
+                left = width - x - w if mirrored else x
+                margin = max(float(weight) - cascade.last_threshold, 0.0)
+                out.append(
+                    Candidate(float(left), float(y), float(w), float(h), margin, cascade.name)
+                )
+    return out
+
+
+def suppress(found: list[Candidate]) -> list[Candidate]:
+    """Non-maximum suppression: frontal boxes first, then by margin; overlaps dropped."""
+    kept: list[Candidate] = []
+    for c in sorted(found, key=lambda c: (not c.frontal, -c.margin)):
+        if not any(c.same_face(k) for k in kept):
+            kept.append(c)
+    return kept
+
+
+def confidence(candidate: Candidate) -> float:
+    """The documented map of a box's last-stage margin to [0, 1] (module docstring)."""
+    return round(1.0 - math.exp(-candidate.margin / CONFIDENCE_SCALE[candidate.cascade]), 4)
+
+
+def detect(pixels: Image.Image) -> tuple[tuple[Face, ...], dict[str, Any]]:
+    """The faces in ``pixels``, boxes in its pixel coordinates, most confident first,
+    and what ``raw["faces"]`` records (detector, the copy's size, boxes per pass)."""
+    grey, scale = grey_copy(pixels)
+    found = candidates(grey)
+    kept = suppress(found)
+    faces = []
+    for c in kept:
+        box = BoundingBox.from_xyxy(
+            max(c.x / scale, 0.0),
+            max(c.y / scale, 0.0),
+            min((c.x + c.width) / scale, pixels.width),
+            min((c.y + c.height) / scale, pixels.height),
+        )
+        faces.append(Face(box=box, confidence=confidence(c)))
+    faces.sort(key=lambda f: -(f.confidence or 0.0))
+    record = {
+        "detector": f"opencv {_cv2().__version__} haar {FRONTAL} + {PROFILE} (and mirrored)",
+        "searched": [int(grey.shape[1]), int(grey.shape[0])],
+        "candidates": {name: sum(c.cascade == name for c in found) for name in (FRONTAL, PROFILE)},
+        "kept": len(kept),
+    }
+    return tuple(faces), record
+
+
+def with_faces(result: AnalysisResult, pixels: Image.Image) -> AnalysisResult:
+    """``result`` with the ``faces`` of ``pixels`` and its ``raw["faces"]`` record."""
+    faces, record = detect(pixels)
+    return replace(result, faces=faces, raw={**(result.raw or {}), "faces": record})
+
+
+def with_person_tags(
+    tags: tuple[Tag, ...], faces: tuple[Face, ...], floor: float
+) -> tuple[Tag, ...]:
+    """``tags`` plus :data:`PERSON_TAGS` at the best face's confidence, most confident first.
+
+    They are not classes of the model, so an open-set abstention ("none of the
+    model's classes") stays true beside them. A tag of the same name the model
+    already gave keeps the higher confidence; below ``floor`` nothing is added.
+    """
+    best = max((f.confidence or 0.0 for f in faces), default=None)
+    if best is None or best < floor:
+        return tags
+    merged = {t.name: t for t in tags}
+    for name in PERSON_TAGS:
+        if name not in merged or merged[name].confidence < best:
+            merged[name] = Tag(name, best)
+    return tuple(sorted(merged.values(), key=lambda t: -t.confidence))
+
+
+def reset() -> None:
+    """Forget the cascades (tests)."""
+    global _cascades
+    with _build_lock:
+        _cascades = None
+
+
+__all__ = [
+    "DETECT_SIDE",
+    "FRONTAL",
+    "PERSON_TAGS",
+    "PROFILE",
+    "detect",
+    "reset",
+    "with_faces",
+    "with_person_tags",
+]
