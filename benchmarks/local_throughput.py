@@ -48,6 +48,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 CIFAR = SHARED / "data" / "cifar10" / "test"
 AZURE_IMAGES = SHARED / "fixtures" / "azure" / "images"
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "local-throughput.md"
+MEMORY_HEADING = "## Streaming memory (`--memory`)"
 TAGS = ["tags"]
 ALL = ["tags", "colors", "image_type", "metadata"]
 
@@ -271,16 +272,23 @@ def main() -> None:
     args = parser.parse_args()
     if args.memory:
         text = memory(args)
-        if args.child:
+        if args.child or args.out == "-":
             print(text, end="")
             return
+        out = Path(args.out)
+        speed_part = out.read_text().split(MEMORY_HEADING)[0] if out.exists() else ""
+        out.write_text(speed_part.rstrip("\n") + f"\n\n{MEMORY_HEADING}\n\n" + text)
         print(text, end="")
+        print(f"wrote {args.out}")
         return
     text = speed(args)
     if args.out == "-":
         print(text, end="")
     else:
-        Path(args.out).write_text(text)
+        out = Path(args.out)
+        old = out.read_text() if out.exists() else ""
+        kept = old[old.index(MEMORY_HEADING) :] if MEMORY_HEADING in old else ""
+        out.write_text(text + ("\n" + kept if kept else ""))
         print(f"wrote {args.out}")
 
 
