@@ -60,9 +60,9 @@ def test_unknown_feature_is_a_usage_error(capsys):
 
 
 def test_unsupported_feature_names_the_backends_that_can(capsys):
-    assert main(["analyze", str(CHELSEA), "--backend", "local", "--features", "faces"]) == 2
+    assert main(["analyze", str(CHELSEA), "--backend", "local", "--features", "captions"]) == 2
     err = capsys.readouterr().err
-    assert "'local' backend does not support the 'faces' feature" in err
+    assert "'local' backend does not support the 'caption' feature" in err
     assert "azure" in err
     # objects are an opt-in of the local backend: the message says how to turn them on
     assert main(["analyze", str(CHELSEA), "--backend", "local", "--features", "objects"]) == 2
