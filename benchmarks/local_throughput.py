@@ -255,6 +255,7 @@ def memory(args: argparse.Namespace) -> str:
         *(f"| {n:,} photos | {v:.0f} |" for n, v in marks.items()),
         f"| peak (ru_maxrss) | {peak:.0f} |",
         f"| growth after warm-up | {max(marks.values()) - before:.0f} |",
+        f"| growth from 1,000 photos on | {max(marks.values()) - marks[1000]:.0f} |",
     ]
     return "\n".join(out) + "\n"
 
