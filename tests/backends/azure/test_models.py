@@ -145,3 +145,43 @@ def test_mapped_results_are_the_same_as_through_msrest(
     fast = [_outcome(v) for v in variants]
     _msrest_only(monkeypatch)
     assert fast == [_outcome(v) for v in variants]
+
+
+# -- json_body: the key never survives, however the answer spells it -------------------------
+
+SECRET = "5c1e7f0a9b3d4e6f8a2b1c0d9e8f7a6b"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        json.dumps({"tags": [{"name": SECRET, "confidence": 0.5}], SECRET: 1}).encode(),
+        json.dumps({"tags": [{"name": SECRET, "confidence": 0.5}], SECRET: 1}).encode("utf-16"),
+        json.dumps({"tags": [{"name": SECRET, "confidence": 0.5}]}).encode("utf-32-le"),
+        ('{"tags": [{"name": "' + "".join(f"\\u{ord(c):04x}" for c in SECRET) + '"}]}').encode(),
+        (
+            '{"requestId": "' + SECRET[:5] + "\\u00" + f"{ord(SECRET[5]):02x}" + SECRET[6:] + '"}'
+        ).encode(),
+    ],
+    ids=["plain", "utf-16", "utf-32-le", "all escaped", "one escaped"],
+)
+def test_json_body_scrubs_the_key_in_any_encoding_or_escape(content: bytes) -> None:
+    import httpx
+
+    from visionkit.backends.azure.flow import json_body
+    from visionkit.backends.http import Scrubber
+
+    body = json_body(httpx.Response(200, content=content), "Analyze Image", Scrubber([SECRET]))
+    assert SECRET not in json.dumps(body)
+    assert "<redacted>" in json.dumps(body)
+
+
+def test_json_body_without_a_secret_is_the_decoded_answer() -> None:
+    import httpx
+
+    from visionkit.backends.azure.flow import json_body
+    from visionkit.backends.http import Scrubber
+
+    answer = {"tags": [{"name": "cat", "confidence": 0.5}], "modelVersion": "2021-05-01"}
+    content = json.dumps(answer).encode()
+    assert json_body(httpx.Response(200, content=content), "x", Scrubber([SECRET])) == answer
