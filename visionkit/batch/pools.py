@@ -33,9 +33,12 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         count = max(1, -(-max_connections // max(per_pool, 1)))
         base, extra = divmod(max(max_connections, 1), count)
         self._sizes = [base + (1 if i < extra else 0) for i in range(count)]
+        # One TLS context for all: loading the CA bundle costs tens of milliseconds each.
+        context = httpx.create_ssl_context()
         self._pools = [
             httpx.AsyncHTTPTransport(
-                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size)
+                verify=context,
+                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
             )
             for size in self._sizes
         ]
