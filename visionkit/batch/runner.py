@@ -32,8 +32,6 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
-import httpx
-
 from visionkit.analyzers import get_analyzer, new_analyzer
 from visionkit.backends.base import Analyzer, FeaturesArg
 from visionkit.backends.registry import get_backend_class
@@ -45,6 +43,7 @@ from visionkit.fallback import plan as plan_fallback
 
 from .engine import Fallback, Images, Plan, run
 from .items import BatchItem, BatchStats
+from .pools import ShardedTransport
 from .ratelimit import AdaptiveRateLimiter, RateLimit, RateLimitedTransport, parse_rate
 
 logger = logging.getLogger("visionkit.fallback")
@@ -81,10 +80,8 @@ def open_batch_analyzer(
     if cls.is_remote() and cls.accepts_transport:
         width = concurrency or DEFAULT_CLOUD_CONCURRENCY
         limiter = AdaptiveRateLimiter(limit)
-        pool = httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(max_connections=width, max_keepalive_connections=width)
-        )
-        transport = RateLimitedTransport(limiter, transport=pool)
+        # Several small pools: httpcore's work per request grows with its pool's size.
+        transport = RateLimitedTransport(limiter, transport=ShardedTransport(width))
         return new_analyzer(name, options, transport=transport), limiter, True
     if limit is not None and not cls.is_remote():
         raise ConfigError(

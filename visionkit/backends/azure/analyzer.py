@@ -65,7 +65,7 @@ from visionkit.errors import (
     ConfigError,
 )
 from visionkit.features import Feature
-from visionkit.images import ImageInput, LoadedImage, is_url, load_image, load_image_async
+from visionkit.images import ImageInput, LoadedImage, is_url, load_image
 from visionkit.options import Secret, option_env
 from visionkit.results import AnalysisResult, BoundingBox, Caption, TextLine
 
@@ -317,9 +317,9 @@ class AzureAnalyzer(Analyzer):
     async def _target_async(self, image: ImageInput, limits: Collection[UploadLimits]) -> Target:
         if is_url(image):
             return Target(url=str(image))
-        loaded = await load_image_async(image)
-        # Resizing and re-encoding are CPU-bound; keep them off the event loop.
-        return await asyncio.to_thread(self._uploads, loaded, limits)
+        # Reading, decoding, resizing and re-encoding block and are CPU-bound: one trip to
+        # a worker thread for all of them (a trip costs about as much as a small image).
+        return await asyncio.to_thread(self._target, image, limits)
 
     def _uploads(self, loaded: LoadedImage, limits: Collection[UploadLimits]) -> Target:
         fit = self.options.resize_to_fit

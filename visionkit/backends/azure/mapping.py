@@ -37,6 +37,7 @@ from azure.cognitiveservices.vision.computervision import models as sdk
 from msrest import Deserializer, Serializer
 
 from visionkit.backends.azure.errors import SERVICE
+from visionkit.backends.azure.models import NotPlain, read_model
 from visionkit.backends.http.shapes import clip_result, finite, section, unit
 from visionkit.errors import BackendError
 from visionkit.results import (
@@ -395,7 +396,15 @@ def _opt_str(value: Any) -> str | None:
 
 
 def _parse_guarded(model: type[_M], body: Mapping[str, Any], request_id: str | None) -> _M:
-    """Deserialize ``body``; when it fails, name the first top-level field that fails alone."""
+    """Deserialize ``body``; when it fails, name the first top-level field that fails alone.
+
+    A plain answer is read in one pass (:func:`.models.read_model`, the same
+    objects msrest builds); anything else goes through msrest itself.
+    """
+    try:
+        return read_model(model, body)
+    except NotPlain:
+        pass
     try:
         with section("answer", service=SERVICE, backend=BACKEND, request_id=request_id):
             return _deserialize(model, body)

@@ -67,6 +67,10 @@ class Scrubber:
                 value = value.replace(encoded, REDACTED.encode())
         return value
 
+    def found_in(self, value: bytes) -> bool:
+        """Whether any form of any secret occurs in ``value`` (as :meth:`binary` looks)."""
+        return any(form.encode("utf-8") in value for form in self._forms)
+
     def json(self, value: Any) -> Any:
         """A scrubbed copy of a decoded JSON value (its depth is capped before this runs)."""
         if not self._forms:
