@@ -192,7 +192,12 @@ def speed(args: argparse.Namespace) -> str:
                     f"{rates['visionkit'] / rates['naive']:.1f}x |"
                 )
                 print(lines[-1], file=sys.stderr, flush=True)
+    after = os.getloadavg()
     lines += [
+        "",
+        f"Load average after the run {after[0]:.1f}/{after[1]:.1f}/{after[2]:.1f}: other work "
+        "on these shared machines moves the absolute figures (up to 2x between runs); the "
+        "ratios within one run hold better.",
         "",
         "What visionkit does that the naive way does not: JPEGs are decoded at 1/2 to 1/8 "
         "scale in the decoder when no requested feature needs more (`Image.draft`; tags "
