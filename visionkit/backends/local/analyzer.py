@@ -130,8 +130,6 @@ class LocalAnalyzer(Analyzer):
     """Offered only when asked for by name: OCR loads a second set of models (``ocr`` extra),
     faces OpenCV's cascades (``faces`` extra), and each costs far more than the rest
     (faces: ~0.35 s per photo on 2 shared cores, docs/benchmarks/local-faces.md)."""
-    FULL_RESOLUTION: ClassVar[frozenset[Feature]] = frozenset({Feature.TEXT})
-    """Features that must see the image decoded at full size: OCR reads small print."""
     capabilities: ClassVar[frozenset[Feature]] = ON_REQUEST | frozenset(
         {Feature.TAGS, Feature.OBJECTS, Feature.COLORS, Feature.IMAGE_TYPE, Feature.METADATA}
     )
@@ -259,7 +257,7 @@ class LocalAnalyzer(Analyzer):
             result = self._with_tags(result, self.classifier.predict([loaded.pixels])[0])
         if Feature.OBJECTS in features:
             result = replace(result, objects=self._objects(loaded.pixels))
-        if Feature.TEXT in features:  # loaded.pixels: full size, EXIF-oriented (FULL_RESOLUTION)
+        if Feature.TEXT in features:  # loaded.pixels: full size (not in _REDUCIBLE), EXIF-oriented
             from visionkit.backends.local import ocr
 
             result = ocr.with_text(result, loaded.pixels)
