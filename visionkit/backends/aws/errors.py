@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from visionkit.backends.http.retry import parse_retry_after
 from visionkit.errors import (
     AuthenticationError,
     BackendError,
@@ -182,6 +183,7 @@ def error_from_response(
             f"Send fewer requests at once (the quota is per account, region and operation; "
             f"see Service Quotas in the AWS console), or raise aws.max_retries or "
             f"aws.max_retry_time_s to wait longer automatically.",
+            retry_after=parse_retry_after(headers.get("Retry-After")),
             **common,
         )
     if code in IMAGE_CODES:
