@@ -61,9 +61,11 @@ from visionkit.backends.http import (
     Scrubber,
     transport_error,
 )
+from visionkit.backends.http.secrets import install_log_filter
 from visionkit.errors import BackendError, VisionKitError
 from visionkit.features import Feature
 from visionkit.images import ImageInput, LoadedImage, load_image, load_image_async
+from visionkit.options import remember_secrets
 from visionkit.results import AnalysisResult
 
 _Answer = tuple[dict[str, Any], str | None]
@@ -119,6 +121,8 @@ class AwsAnalyzer(Analyzer):
             transport=transport,
         )
         self._retrier = Retrier(self.options.retry_policy(), clock=clock)
+        install_log_filter()  # httpcore logs response headers verbatim at DEBUG
+        self._scrubber()
 
     @property
     def region(self) -> str:
@@ -235,7 +239,9 @@ class AwsAnalyzer(Analyzer):
             raise
 
     def _scrubber(self) -> Scrubber:
-        return Scrubber(self._identity.secrets())
+        secrets = self._identity.secrets()
+        remember_secrets(secrets)  # the log filter and the result cache scrub them too
+        return Scrubber(secrets)
 
     def _scrubbed(self, exc: BaseException) -> BaseException:
         return self._scrubber().exception(exc)

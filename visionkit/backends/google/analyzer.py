@@ -65,10 +65,11 @@ from visionkit.backends.http import (
     run_flow_async,
     transport_error,
 )
+from visionkit.backends.http.secrets import install_log_filter
 from visionkit.errors import BackendError, ConfigError, VisionKitError
 from visionkit.features import Feature
 from visionkit.images import ImageInput, is_url, load_image, load_image_async
-from visionkit.options import option_env
+from visionkit.options import option_env, remember_secrets
 from visionkit.results import AnalysisResult, BoundingBox, ImageMetadata
 
 _T = TypeVar("_T")
@@ -141,6 +142,8 @@ class GoogleAnalyzer(Analyzer):
             transport=transport,
         )
         self._retrier = Retrier(self.options.retry_policy(), clock=clock)
+        install_log_filter()  # httpcore logs response headers verbatim at DEBUG
+        self._scrubber()
 
     # -- Analyzer ------------------------------------------------------------------------
 
@@ -368,7 +371,9 @@ class GoogleAnalyzer(Analyzer):
             raise
 
     def _scrubber(self) -> Scrubber:
-        return Scrubber(self._credentials.secrets())
+        secrets = self._credentials.secrets()
+        remember_secrets(secrets)  # the log filter and the result cache scrub them too
+        return Scrubber(secrets)
 
     def _scrubbed(self, exc: BaseException) -> BaseException:
         return self._scrubber().exception(exc)
