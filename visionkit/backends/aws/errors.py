@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 
 from visionkit.backends.http.retry import parse_retry_after
+from visionkit.backends.http.shapes import MAX_JSON_DEPTH, too_deep
 from visionkit.errors import (
     AuthenticationError,
     BackendError,
@@ -137,6 +138,14 @@ def decode_json(
     if not isinstance(data, dict):
         raise BackendError(
             f"{SERVICE} answered {operation} with a JSON {type(data).__name__}, not an object.",
+            backend=BACKEND,
+            status=status,
+            request_id=request_id,
+        )
+    if too_deep(data):
+        raise BackendError(
+            f"{SERVICE} answered {operation} with JSON nested deeper than {MAX_JSON_DEPTH} "
+            f"levels; no real answer does. Check any proxy between you and AWS.",
             backend=BACKEND,
             status=status,
             request_id=request_id,
