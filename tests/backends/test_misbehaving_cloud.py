@@ -251,3 +251,32 @@ def test_a_200_that_echoes_the_secrets_keeps_them_out_of_everything_kept(
         assert secret not in repr(result)
         assert secret not in caplog.text
         assert secret.encode() not in stored
+
+
+@pytest.mark.parametrize(
+    ("middle", "problem"),
+    [("\n", "line break"), ("\r\n", "line break"), ("\t", "control character"), ("é", "non-ASCII")],
+)
+@pytest.mark.parametrize("backend", ["google", "aws"])
+def test_a_malformed_secret_is_refused_when_configured_without_quoting_it(
+    backend, middle, problem, caplog
+):
+    from visionkit.errors import ConfigError
+
+    secret = "vkSECRETfirst" + middle + "vkSECRETsecond"
+    _debug_logs(caplog)
+    with pytest.raises(ConfigError) as info:
+        if backend == "google":
+            from visionkit.backends.google import GoogleAnalyzer
+
+            GoogleAnalyzer(api_key=secret)
+        else:
+            pytest.importorskip("botocore")
+            from visionkit.backends.aws import AwsAnalyzer
+
+            AwsAnalyzer(region="eu-west-1", access_key_id="AKIAVKFAKE", secret_access_key=secret)
+    assert problem in str(info.value)
+    for part in ("vkSECRETfirst", "vkSECRETsecond"):
+        assert part not in str(info.value) and part not in repr(info.value)
+        assert all(part not in str(a) for a in info.value.args)
+        assert part not in caplog.text
