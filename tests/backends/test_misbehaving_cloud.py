@@ -265,15 +265,16 @@ def test_a_malformed_secret_is_refused_when_configured_without_quoting_it(
 
     secret = "vkSECRETfirst" + middle + "vkSECRETsecond"
     _debug_logs(caplog)
-    with pytest.raises(ConfigError) as info:
-        if backend == "google":
-            from visionkit.backends.google import GoogleAnalyzer
+    if backend == "google":
+        from visionkit.backends.google import GoogleAnalyzer
 
+        with pytest.raises(ConfigError) as info:
             GoogleAnalyzer(api_key=secret)
-        else:
-            pytest.importorskip("botocore")
-            from visionkit.backends.aws import AwsAnalyzer
+    else:
+        pytest.importorskip("botocore")
+        from visionkit.backends.aws import AwsAnalyzer
 
+        with pytest.raises(ConfigError) as info:
             AwsAnalyzer(region="eu-west-1", access_key_id="AKIAVKFAKE", secret_access_key=secret)
     assert problem in str(info.value)
     for part in ("vkSECRETfirst", "vkSECRETsecond"):
