@@ -170,8 +170,18 @@ async def test_the_deadline_holds_for_async_calls(cloud, server):
             await analyzer.analyze_async(IMAGE, ["tags"])
 
 
+def _slow_503(request: Any, sock: Any) -> None:
+    """A 503 (retryable) whose body drips: each attempt is slow, and they are retried."""
+    import time
+
+    sock.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 50\r\n\r\n")
+    for _ in range(50):
+        sock.sendall(b" ")
+        time.sleep(0.1)
+
+
 def test_503_with_slow_bodies_is_bounded_by_the_deadline(cloud, server):
-    server.behaviour = drip(byte_every_s=0.1, total=50)
+    server.behaviour = _slow_503
     with cloud.build(max_retries=5) as analyzer, pytest.raises(BackendTimeoutError):
         analyzer.analyze(IMAGE, ["tags"])
 
