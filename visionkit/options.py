@@ -14,7 +14,7 @@ import difflib
 import threading
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -67,6 +67,13 @@ def known_secrets() -> frozenset[str]:
     """
     with _known_lock:
         return frozenset(_KNOWN_SECRETS)
+
+
+def remember_secrets(values: Iterable[str]) -> None:
+    """Add secrets that reached a backend some other way (OAuth tokens, botocore's
+    credential chain) to :func:`known_secrets`, so logs and caches scrub them too."""
+    with _known_lock:
+        _KNOWN_SECRETS.update(v for v in values if v)
 
 
 def checked_secret(value: str | Secret, *, name: str) -> Secret:
@@ -258,4 +265,5 @@ __all__ = [
     "known_secrets",
     "option",
     "redacted",
+    "remember_secrets",
 ]

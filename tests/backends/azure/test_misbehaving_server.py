@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 from backends.http.fake_server import (
@@ -18,7 +17,6 @@ from backends.http.fake_server import (
     drip,
     endless,
     gzip_bomb,
-    serve,
     stall,
 )
 
@@ -38,9 +36,8 @@ DEADLINE = 1.0
 
 
 @pytest.fixture
-def server() -> Iterator[MisbehavingServer]:
-    with serve() as running:
-        yield running
+def server(misbehaving_server: MisbehavingServer) -> MisbehavingServer:
+    return misbehaving_server  # tests/backends/conftest.py, shared with Google and AWS
 
 
 def _azure(server: MisbehavingServer, **options: object) -> AzureAnalyzer:

@@ -5,8 +5,7 @@ bodies and gzip bombs only exist on a real connection. Each test gives the
 server a *behaviour*, a function that receives the parsed request and the raw
 socket and answers however badly it likes; the server runs it in a thread per
 connection. Bound to loopback only. Used through the ``misbehaving_server``
-fixture (``tests/backends/http/conftest.py``; other test folders import
-:func:`serve` and wrap it the same way).
+fixture (``tests/backends/conftest.py``, shared by every backend's tests).
 
 Everything this server answers is hand-made, not recorded: it is the point.
 """

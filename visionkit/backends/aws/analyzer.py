@@ -53,10 +53,19 @@ from visionkit.backends.aws.signing import (
 )
 from visionkit.backends.aws.upload import Upload, prepare_upload
 from visionkit.backends.base import Analyzer
-from visionkit.backends.http import Clock, HttpClients, Retrier, transport_error
+from visionkit.backends.http import (
+    Clock,
+    Deadline,
+    HttpClients,
+    Retrier,
+    Scrubber,
+    transport_error,
+)
+from visionkit.backends.http.secrets import install_log_filter
 from visionkit.errors import BackendError, VisionKitError
 from visionkit.features import Feature
 from visionkit.images import ImageInput, LoadedImage, load_image, load_image_async
+from visionkit.options import remember_secrets
 from visionkit.results import AnalysisResult
 
 _Answer = tuple[dict[str, Any], str | None]
@@ -112,6 +121,8 @@ class AwsAnalyzer(Analyzer):
             transport=transport,
         )
         self._retrier = Retrier(self.options.retry_policy(), clock=clock)
+        install_log_filter()  # httpcore logs response headers verbatim at DEBUG
+        self._scrubber()
 
     @property
     def region(self) -> str:
@@ -199,22 +210,41 @@ class AwsAnalyzer(Analyzer):
         return answer
 
     def _call(self, request: RekognitionRequest, loaded: LoadedImage) -> _Answer:
+        """One operation under its own deadline; any error leaves with the secrets scrubbed."""
         client = self._clients.sync
+        deadline = Deadline(self._retrier.clock, self.options.deadline_s)
         try:
-            response = self._retrier.send(client, self._build(client, request), auth=self._signer)
+            response = self._retrier.send(
+                client, self._build(client, request), deadline, auth=self._signer
+            )
+            return self._read(response, request, loaded)
         except httpx.TransportError as exc:
-            raise self._transport_error(exc, request) from exc
-        return self._read(response, request, loaded)
+            raise self._scrubbed(self._transport_error(exc, request)) from exc
+        except Exception as exc:
+            self._scrubbed(exc)  # in place: the traceback keeps its frames
+            raise
 
     async def _call_async(self, request: RekognitionRequest, loaded: LoadedImage) -> _Answer:
         client = self._clients.asynchronous
+        deadline = Deadline(self._retrier.clock, self.options.deadline_s)
         try:
             response = await self._retrier.asend(
-                client, self._build(client, request), auth=self._signer
+                client, self._build(client, request), deadline, auth=self._signer
             )
+            return self._read(response, request, loaded)
         except httpx.TransportError as exc:
-            raise self._transport_error(exc, request) from exc
-        return self._read(response, request, loaded)
+            raise self._scrubbed(self._transport_error(exc, request)) from exc
+        except Exception as exc:
+            self._scrubbed(exc)  # in place: the traceback keeps its frames
+            raise
+
+    def _scrubber(self) -> Scrubber:
+        secrets = self._identity.secrets()
+        remember_secrets(secrets)  # the log filter and the result cache scrub them too
+        return Scrubber(secrets)
+
+    def _scrubbed(self, exc: BaseException) -> BaseException:
+        return self._scrubber().exception(exc)
 
     def _build(
         self, client: httpx.Client | httpx.AsyncClient, request: RekognitionRequest
@@ -235,10 +265,17 @@ class AwsAnalyzer(Analyzer):
                 source=loaded.source,
                 redact=self._identity.secrets(),
             )
+        # Everything kept from the answer (fields, raw, cache, cassettes) is read from
+        # the scrubbed body: a proxy that echoes the secret key cannot pass it on.
+        scrub = self._scrubber()
+        headers = scrub.headers(response.headers)
         body = decode_json(
-            response.status_code, response.content, response.headers, operation=request.operation
+            response.status_code,
+            scrub.binary(response.content),
+            headers,
+            operation=request.operation,
         )
-        return body, response.headers.get(REQUEST_ID_HEADER)
+        return scrub.json(body), headers.get(REQUEST_ID_HEADER)
 
     def _transport_error(self, exc: httpx.TransportError, request: RekognitionRequest) -> Any:
         return transport_error(exc, backend=self.name, service=f"{SERVICE} ({request.operation})")

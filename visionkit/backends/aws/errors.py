@@ -27,6 +27,8 @@ from typing import Any
 
 import httpx
 
+from visionkit.backends.http.retry import parse_retry_after
+from visionkit.backends.http.shapes import MAX_JSON_DEPTH, too_deep
 from visionkit.errors import (
     AuthenticationError,
     BackendError,
@@ -140,6 +142,14 @@ def decode_json(
             status=status,
             request_id=request_id,
         )
+    if too_deep(data):
+        raise BackendError(
+            f"{SERVICE} answered {operation} with JSON nested deeper than {MAX_JSON_DEPTH} "
+            f"levels; no real answer does. Check any proxy between you and AWS.",
+            backend=BACKEND,
+            status=status,
+            request_id=request_id,
+        )
     return data
 
 
@@ -182,6 +192,7 @@ def error_from_response(
             f"Send fewer requests at once (the quota is per account, region and operation; "
             f"see Service Quotas in the AWS console), or raise aws.max_retries or "
             f"aws.max_retry_time_s to wait longer automatically.",
+            retry_after=parse_retry_after(headers.get("Retry-After")),
             **common,
         )
     if code in IMAGE_CODES:

@@ -71,6 +71,13 @@ class AwsOptions:
         10, help="DetectLabels IMAGE_PROPERTIES: dominant colours returned, 1-20."
     )
     timeout_s: float = option(30.0, help="Seconds to wait for each HTTP answer.")
+    deadline_s: float = option(
+        30.0,
+        help=(
+            "Seconds one operation may take in total (connect to last byte, retries "
+            "included); analyze_many applies it to each image."
+        ),
+    )
     max_retries: int = option(
         3,
         help="Retries after throttling and transient failures (botocore's standard mode: 3).",
@@ -98,9 +105,11 @@ class AwsOptions:
             )
         if self.endpoint_url is not None:
             parts = urlsplit(self.endpoint_url)
-            if parts.scheme != "https" or not parts.netloc:
+            loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+            if not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
                 raise ConfigError(
-                    f"aws.endpoint_url must be an https:// URL, got {self.endpoint_url!r}.",
+                    f"aws.endpoint_url must be an https:// URL (http:// only on loopback, for "
+                    f"local emulators), got {self.endpoint_url!r}.",
                     backend="aws",
                 )
         keys = (self.access_key_id, self.secret_access_key)
@@ -130,11 +139,13 @@ class AwsOptions:
                 f"aws.max_dominant_colors must be 1 to 20, got {self.max_dominant_colors}.",
                 backend="aws",
             )
-        if self.timeout_s <= 0:
-            raise ConfigError(
-                f"aws.timeout_s must be a positive number of seconds, got {self.timeout_s}.",
-                backend="aws",
-            )
+        for name in ("timeout_s", "deadline_s"):
+            value = getattr(self, name)
+            if not value > 0 or value != value:
+                raise ConfigError(
+                    f"aws.{name} must be a positive number of seconds, got {value}.",
+                    backend="aws",
+                )
         if self.max_retries < 0:
             raise ConfigError(
                 f"aws.max_retries must be 0 or more, got {self.max_retries}.", backend="aws"

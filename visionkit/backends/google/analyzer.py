@@ -55,18 +55,21 @@ from visionkit.backends.google.requests import (
 from visionkit.backends.google.upload import prepare_upload
 from visionkit.backends.http import (
     Clock,
+    Deadline,
     Flow,
     HttpClients,
     Retrier,
+    Scrubber,
     Wait,
     run_flow,
     run_flow_async,
     transport_error,
 )
+from visionkit.backends.http.secrets import install_log_filter
 from visionkit.errors import BackendError, ConfigError, VisionKitError
 from visionkit.features import Feature
 from visionkit.images import ImageInput, is_url, load_image, load_image_async
-from visionkit.options import option_env
+from visionkit.options import option_env, remember_secrets
 from visionkit.results import AnalysisResult, BoundingBox, ImageMetadata
 
 _T = TypeVar("_T")
@@ -139,6 +142,8 @@ class GoogleAnalyzer(Analyzer):
             transport=transport,
         )
         self._retrier = Retrier(self.options.retry_policy(), clock=clock)
+        install_log_filter()  # httpcore logs response headers verbatim at DEBUG
+        self._scrubber()
 
     # -- Analyzer ------------------------------------------------------------------------
 
@@ -311,7 +316,9 @@ class GoogleAnalyzer(Analyzer):
                 source=source,
                 secrets=secrets,
             )
-        body = decode_json(response.status_code, response.content, secrets=secrets)
+        body = self._scrubber().json(
+            decode_json(response.status_code, response.content, secrets=secrets)
+        )
         answers = body.get("responses", [])
         if not isinstance(answers, list) or len(answers) != len(targets):
             got = len(answers) if isinstance(answers, list) else type(answers).__name__
@@ -337,26 +344,57 @@ class GoogleAnalyzer(Analyzer):
     # -- drivers -------------------------------------------------------------------------
 
     def _run(self, flow: _Flow[_T]) -> _T:
-        return run_flow(flow, self._send, self._retrier.clock)
+        """Run one call under its own deadline; any error leaves with the secrets scrubbed."""
+        deadline = Deadline(self._retrier.clock, self.options.deadline_s)
+        try:
+            return run_flow(
+                flow, lambda step: self._send(step, deadline), self._retrier.clock, deadline
+            )
+        except httpx.TransportError as exc:
+            raise self._scrubbed(transport_error(exc, backend=BACKEND, service=SERVICE)) from exc
+        except Exception as exc:
+            self._scrubbed(exc)  # in place: the traceback keeps its frames
+            raise
 
     async def _run_async(self, flow: _Flow[_T]) -> _T:
-        return await run_flow_async(flow, self._send_async, self._retrier.clock)
+        deadline = Deadline(self._retrier.clock, self.options.deadline_s)
 
-    def _send(self, step: GoogleRequest) -> httpx.Response:
+        async def send(step: GoogleRequest) -> httpx.Response:
+            return await self._send_async(step, deadline)
+
+        try:
+            return await run_flow_async(flow, send, self._retrier.clock, deadline)
+        except httpx.TransportError as exc:
+            raise self._scrubbed(transport_error(exc, backend=BACKEND, service=SERVICE)) from exc
+        except Exception as exc:
+            self._scrubbed(exc)  # in place: the traceback keeps its frames
+            raise
+
+    def _scrubber(self) -> Scrubber:
+        secrets = self._credentials.secrets()
+        remember_secrets(secrets)  # the log filter and the result cache scrub them too
+        return Scrubber(secrets)
+
+    def _scrubbed(self, exc: BaseException) -> BaseException:
+        return self._scrubber().exception(exc)
+
+    def _send(self, step: GoogleRequest, deadline: Deadline | None = None) -> httpx.Response:
         client = self._clients.sync
         request = self._build(client, step, self._credentials.headers())
         try:
-            return self._retrier.send(client, request)
+            return self._retrier.send(client, request, deadline)
         except httpx.TransportError as exc:
-            raise transport_error(exc, backend=BACKEND, service=SERVICE) from exc
+            raise self._scrubbed(transport_error(exc, backend=BACKEND, service=SERVICE)) from exc
 
-    async def _send_async(self, step: GoogleRequest) -> httpx.Response:
+    async def _send_async(
+        self, step: GoogleRequest, deadline: Deadline | None = None
+    ) -> httpx.Response:
         client = self._clients.asynchronous
         request = self._build(client, step, await self._credentials.aheaders())
         try:
-            return await self._retrier.asend(client, request)
+            return await self._retrier.asend(client, request, deadline)
         except httpx.TransportError as exc:
-            raise transport_error(exc, backend=BACKEND, service=SERVICE) from exc
+            raise self._scrubbed(transport_error(exc, backend=BACKEND, service=SERVICE)) from exc
 
     @staticmethod
     def _build(

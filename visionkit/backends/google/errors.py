@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from visionkit.backends.http import parse_retry_after
+from visionkit.backends.http.shapes import MAX_JSON_DEPTH, too_deep
 from visionkit.errors import (
     AuthenticationError,
     BackendError,
@@ -108,6 +109,13 @@ def decode_json(status: int, body: bytes, *, secrets: Iterable[str] = ()) -> dic
     if not isinstance(data, dict):
         raise BackendError(
             f"{SERVICE} answered with a JSON {type(data).__name__}, not an object.",
+            backend=BACKEND,
+            status=status,
+        )
+    if too_deep(data):
+        raise BackendError(
+            f"{SERVICE} answered with JSON nested deeper than {MAX_JSON_DEPTH} levels; no real "
+            f"answer does. Check any proxy between you and Google.",
             backend=BACKEND,
             status=status,
         )

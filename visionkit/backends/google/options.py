@@ -77,6 +77,13 @@ class GoogleOptions:
         ),
     )
     timeout_s: float = option(30.0, help="Seconds to wait for each HTTP answer.")
+    deadline_s: float = option(
+        30.0,
+        help=(
+            "Seconds one call may take in total (connect to last byte, retries included); "
+            "analyze_many applies it to each request of up to 16 images."
+        ),
+    )
     max_retries: int = option(
         3, help="Retries after 429 RESOURCE_EXHAUSTED, 5xx answers, timeouts and dropped links."
     )
@@ -96,11 +103,13 @@ class GoogleOptions:
                 f"got {self.endpoint!r}.",
                 backend="google",
             )
-        if self.timeout_s <= 0:
-            raise ConfigError(
-                f"google.timeout_s must be a positive number of seconds, got {self.timeout_s}.",
-                backend="google",
-            )
+        for name in ("timeout_s", "deadline_s"):
+            value = getattr(self, name)
+            if not value > 0 or value != value:
+                raise ConfigError(
+                    f"google.{name} must be a positive number of seconds, got {value}.",
+                    backend="google",
+                )
         if not 1 <= self.max_results <= 1000:
             raise ConfigError(
                 f"google.max_results must be between 1 and 1000, got {self.max_results}.",

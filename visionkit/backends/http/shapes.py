@@ -44,6 +44,25 @@ WRONG_SHAPE = (
 )
 
 
+MAX_JSON_DEPTH = 64
+"""Nesting deeper than this is refused: real vision answers nest under ten levels, and
+deeper JSON would only reach the recursive code behind it (scrubbing, mapping, caching)."""
+
+
+def too_deep(data: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether decoded JSON ``data`` nests past ``limit``, walked without recursion."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return False
+
+
 @contextmanager
 def section(
     field: str, *, service: str, backend: str, request_id: str | None = None
@@ -151,4 +170,12 @@ def clip_result(result: AnalysisResult, width: int | None, height: int | None) -
     )
 
 
-__all__ = ["CONFIDENCE_TOLERANCE", "clip_result", "finite", "section", "unit"]
+__all__ = [
+    "CONFIDENCE_TOLERANCE",
+    "MAX_JSON_DEPTH",
+    "clip_result",
+    "finite",
+    "section",
+    "too_deep",
+    "unit",
+]
