@@ -25,7 +25,7 @@ from visionkit.backends.azure.preflight import Upload, UploadLimits, lines_to_ca
 from visionkit.backends.azure.requests import AzureRequest, ImageRef
 from visionkit.backends.base import only_requested
 from visionkit.backends.http import Clock, Flow, Scrubber
-from visionkit.backends.http.shapes import clip_result
+from visionkit.backends.http.shapes import MAX_JSON_DEPTH, clip_result, too_deep
 from visionkit.errors import BackendError
 from visionkit.features import Feature
 from visionkit.images import LoadedImage
@@ -109,10 +109,6 @@ def finish(
     return only_requested(replace(result, raw=raw), features)
 
 
-MAX_JSON_DEPTH = 64
-"""Nesting deeper than this is refused: Azure's answers nest about 7 levels."""
-
-
 def json_body(
     response: httpx.Response, operation: str, scrubber: Scrubber | None = None
 ) -> dict[str, Any]:
@@ -128,7 +124,7 @@ def json_body(
         data = decode_json(response.status_code, content, response.headers, operation=operation)
     except RecursionError:
         data = None
-    if data is None or _too_deep(data):
+    if data is None or too_deep(data):
         raise BackendError(
             f"{SERVICE} answered {operation} with JSON nested deeper than {MAX_JSON_DEPTH} "
             f"levels; no real answer does. Check any proxy between you and Azure.",
@@ -146,20 +142,6 @@ def json_body(
 def _plain_utf8(content: bytes) -> bool:
     """UTF-8 JSON without a backslash: no escape can spell a string that is not in the bytes."""
     return b"\\" not in content and json.detect_encoding(content) == "utf-8"
-
-
-def _too_deep(data: Any) -> bool:
-    """Whether ``data`` nests past :data:`MAX_JSON_DEPTH`, walked without recursion."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            return True
-        if isinstance(value, dict):
-            stack.extend((v, depth + 1) for v in value.values())
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value)
-    return False
 
 
 __all__ = [
