@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from backends.untrusted_json import json_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -21,20 +22,6 @@ from PIL import Image
 from visionkit.errors import BackendError
 from visionkit.testing import assert_valid_result
 
-json_scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(10**30), max_value=10**30),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=8),
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=4)
-    ),
-    max_leaves=20,
-)
 number = st.one_of(st.floats(-2, 2), st.integers(-500, 100_000), json_values)
 
 

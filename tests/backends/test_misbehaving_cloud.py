@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from backends.http.fake_server import MisbehavingServer, answer, drip, endless, gzip_bomb, stall
+from backends.http.fake_server import (
+    MisbehavingServer,
+    answer,
+    drip,
+    endless,
+    gzip_bomb,
+    slow_answers,
+)
 from PIL import Image
 
 from visionkit.backends.base import Analyzer
@@ -147,15 +154,7 @@ def _debug_logs(caplog: pytest.LogCaptureFixture) -> None:
 # -- bounded time --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "behaviour",
-    [
-        pytest.param(drip(), id="drips-its-body"),
-        pytest.param(stall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"), id="stalls-in-body"),
-        pytest.param(stall(b"HTTP/1.1 100 Continue\r\n\r\n"), id="100-continue-then-nothing"),
-        pytest.param(stall(b""), id="never-answers"),
-    ],
-)
+@pytest.mark.parametrize("behaviour", slow_answers())
 def test_a_slow_server_costs_one_deadline_then_a_timeout_error(cloud, server, behaviour):
     server.behaviour = behaviour
     with cloud.build() as analyzer, pytest.raises(BackendTimeoutError) as info:

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 import pytest
+from backends.untrusted_json import json_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,21 +19,6 @@ from visionkit.backends.azure import imageanalysis4, mapping
 from visionkit.errors import BackendError
 from visionkit.results import AnalysisResult
 from visionkit.testing import assert_valid_result
-
-json_scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(10**30), max_value=10**30),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=8),
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=4)
-    ),
-    max_leaves=20,
-)
 
 
 def _box_v3() -> st.SearchStrategy[Any]:

@@ -17,7 +17,7 @@ from backends.http.fake_server import (
     drip,
     endless,
     gzip_bomb,
-    stall,
+    slow_answers,
 )
 
 from visionkit.backends.azure import AzureAnalyzer
@@ -57,15 +57,7 @@ def _assert_no_key(exc: BaseException) -> None:
 # -- bounded time --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "behaviour",
-    [
-        pytest.param(drip(), id="drips-its-body"),
-        pytest.param(stall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"), id="stalls-in-body"),
-        pytest.param(stall(b"HTTP/1.1 100 Continue\r\n\r\n"), id="100-continue-then-nothing"),
-        pytest.param(stall(b""), id="never-answers"),
-    ],
-)
+@pytest.mark.parametrize("behaviour", slow_answers())
 def test_a_slow_server_costs_one_deadline_then_a_timeout_error(server, behaviour):
     server.behaviour = behaviour
     with _azure(server) as azure, pytest.raises(BackendTimeoutError) as info:

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -178,6 +179,19 @@ def gzip_bomb(layers: int = 1, expanded: int = 64 * 1024 * 1024) -> Behaviour:
     return answer(200, body, {"Content-Encoding": encoding})
 
 
+def slow_answers() -> list[Any]:
+    """The ways an answer can take forever, as ``pytest.param``s: every backend's
+    deadline test runs the same four."""
+    import pytest
+
+    return [
+        pytest.param(drip(), id="drips-its-body"),
+        pytest.param(stall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"), id="stalls-in-body"),
+        pytest.param(stall(b"HTTP/1.1 100 Continue\r\n\r\n"), id="100-continue-then-nothing"),
+        pytest.param(stall(b""), id="never-answers"),
+    ]
+
+
 __all__ = [
     "Behaviour",
     "MisbehavingServer",
@@ -187,5 +201,6 @@ __all__ = [
     "endless",
     "gzip_bomb",
     "serve",
+    "slow_answers",
     "stall",
 ]
