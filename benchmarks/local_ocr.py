@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageOps
+from train_speed import cpu_name
 
 from visionkit import analyze
 from visionkit.backends.local import ocr
@@ -247,13 +248,7 @@ def upside_down_rows(cases: list[Case]) -> list[str]:
 
 
 def machine() -> str:
-    cpu = platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    cpu = cpu_name()
     return (
         f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"rapidocr {version('rapidocr')}, onnxruntime {version('onnxruntime')}"

@@ -45,15 +45,19 @@ def write_section(name: str, body: str, path: Path = REPORT) -> None:
     path.write_text(text)
 
 
-def machine() -> str:
-    """One line naming the CPU, core count and library versions."""
-    cpu = platform.processor() or platform.machine()
+def cpu_name() -> str:
+    """The CPU's model name from /proc/cpuinfo, else what ``platform`` knows."""
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
         for line in cpuinfo.read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def machine() -> str:
+    """One line naming the CPU, core count and library versions."""
+    cpu = cpu_name()
     import keras
     import tensorflow as tf
 
