@@ -184,7 +184,8 @@ class LocalAnalyzer(Analyzer):
         long and the CNN at one :data:`DECODE_MARGIN` times its input size, so a
         JPEG needs decoding only to that (1/2 to 1/8 scale in the decoder: a 12 MP
         photo costs a fraction of a full decode); metadata keeps the full size.
-        Any other feature (objects, and what is added later) gets full resolution.
+        Any other feature (objects, text, faces, and what is added later) gets full
+        resolution.
         """
         if not features <= _REDUCIBLE:
             return None
