@@ -21,6 +21,16 @@ MIME_TYPES = {
     "TIFF": "image/tiff",
 }
 
+# PNG at zlib level 3 rather than Pillow's default 6: measured on scikit-image's
+# photos and upscaled CIFAR-10 images, it encodes 2-3x faster (chelsea 451x300:
+# 24 against 77 ms) for files 2-8% larger. The extra bytes cost less upload time
+# than the CPU saved on links faster than 1.4-4.2 Mbit/s (the break-even on those
+# photos), and re-encoding happens for every image that needs it, on 2 cores.
+_SAVE_OPTIONS: dict[str, dict[str, Any]] = {
+    "JPEG": {"quality": 90, "optimize": True},
+    "PNG": {"compress_level": 3},
+}
+
 
 def encode_for_upload(
     image: LoadedImage,
@@ -35,7 +45,8 @@ def encode_for_upload(
     would lose quality and time for nothing. An MPO file counts as JPEG
     because its first image is a plain JPEG stream that every decoder reads.
     Otherwise the decoded pixels are re-encoded: PNG first, because it is
-    lossless and exact for screenshots and clip art; JPEG quality 90 when
+    lossless and exact for screenshots and clip art (at zlib level 3, see
+    ``_SAVE_OPTIONS``); JPEG quality 90 when
     PNG is not accepted or would exceed ``max_bytes``, because photos
     compress many times better that way at no visible cost. Note that the
     re-encoded image is already EXIF-rotated, while original bytes keep
@@ -57,7 +68,7 @@ def encode_for_upload(
     smallest: int | None = None
     for fmt in candidates:
         buffer = io.BytesIO()
-        options: dict[str, Any] = {"quality": 90, "optimize": True} if fmt == "JPEG" else {}
+        options: dict[str, Any] = _SAVE_OPTIONS.get(fmt, {})
         try:
             image.pixels.save(buffer, format=fmt, **options)
         except (OSError, ValueError, KeyError):
