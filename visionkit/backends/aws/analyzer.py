@@ -307,14 +307,29 @@ class AwsAnalyzer(Analyzer):
             metadata=loaded.metadata() if Feature.METADATA in features else None,
             request_id=", ".join(request_ids) or None,
             raw=bodies,
-            **_fields(bodies, features, loaded.width, loaded.height),
+            **_fields(
+                bodies,
+                features,
+                loaded.width,
+                loaded.height,
+                moderation_threshold=self.options.moderation_min_confidence,
+            ),
         )
 
 
 def _fields(
-    bodies: dict[str, dict[str, Any]], features: frozenset[Feature], width: int, height: int
+    bodies: dict[str, dict[str, Any]],
+    features: frozenset[Feature],
+    width: int,
+    height: int,
+    *,
+    moderation_threshold: float,
 ) -> dict[str, Any]:
-    """The result fields ``features`` asked for, mapped from the operations' bodies."""
+    """The result fields ``features`` asked for, mapped from the operations' bodies.
+
+    ``moderation_threshold`` is the ``MinConfidence`` DetectModerationLabels was sent:
+    below it Rekognition reports nothing, which the adult scores must say.
+    """
     out: dict[str, Any] = {}
     labels = bodies.get(DETECT_LABELS)
     if labels is not None:
@@ -333,7 +348,7 @@ def _fields(
                     backend="aws",
                 )
     if DETECT_MODERATION_LABELS in bodies:
-        out["adult"] = mapping.adult(bodies[DETECT_MODERATION_LABELS])
+        out["adult"] = mapping.adult(bodies[DETECT_MODERATION_LABELS], moderation_threshold)
     if DETECT_FACES in bodies:
         out["faces"] = mapping.faces(bodies[DETECT_FACES], width, height)
     if DETECT_TEXT in bodies:
