@@ -88,5 +88,5 @@ def test_aws_shrinks_until_under_its_bytes_or_says_which_option_would(chelsea_pn
     quota = replace(AWS, max_bytes=12_000)
     upload = prepare_upload(photo, quota, resize_to_fit=True)
     assert len(upload.data) <= 12_000 and upload.resized
-    with pytest.raises(InvalidImageError, match="set aws.resize_to_fit=true to let visionkit"):
+    with pytest.raises(InvalidImageError, match=r"set aws\.resize_to_fit=true to let visionkit"):
         prepare_upload(photo, quota, resize_to_fit=False)
