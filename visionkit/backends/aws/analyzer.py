@@ -44,6 +44,7 @@ from visionkit.backends.aws.requests import (
     operations_for,
     request_body,
 )
+from visionkit.backends.aws.s3 import NEEDS_SIZE, S3Object, check_features, is_s3, parse_s3_uri
 from visionkit.backends.aws.signing import (
     INSTALL_HINT,
     AwsIdentity,
@@ -51,8 +52,8 @@ from visionkit.backends.aws.signing import (
     botocore_installed,
     resolve_identity,
 )
-from visionkit.backends.aws.upload import Upload, prepare_upload
-from visionkit.backends.base import Analyzer
+from visionkit.backends.aws.upload import prepare_upload
+from visionkit.backends.base import Analyzer, FeaturesArg
 from visionkit.backends.http import (
     Clock,
     Deadline,
@@ -70,6 +71,8 @@ from visionkit.results import AnalysisResult
 
 _Answer = tuple[dict[str, Any], str | None]
 """One operation's decoded body and its request id."""
+_Image = LoadedImage | S3Object
+"""What an operation is about: a loaded image (sent as bytes) or an S3 object."""
 
 
 class AwsAnalyzer(Analyzer):
@@ -130,9 +133,30 @@ class AwsAnalyzer(Analyzer):
 
     # -- Analyzer ------------------------------------------------------------------------
 
+    def analyze(self, image: ImageInput, features: FeaturesArg = None) -> AnalysisResult:
+        """As for every backend; for an ``s3://`` URI, "everything" leaves out what needs
+        the image's size (objects, faces, text, celebrities, metadata; see :mod:`.s3`)."""
+        return super().analyze(image, self._default_features(image, features))
+
+    async def analyze_async(
+        self, image: ImageInput, features: FeaturesArg = None
+    ) -> AnalysisResult:
+        return await super().analyze_async(image, self._default_features(image, features))
+
+    def _default_features(self, image: ImageInput, features: FeaturesArg) -> FeaturesArg:
+        if features is None and is_s3(image):
+            return self.default_features - NEEDS_SIZE
+        return features
+
     def _analyze(self, image: ImageInput, features: frozenset[Feature]) -> AnalysisResult:
-        loaded = load_image(image)
-        requests = self._requests(prepare_upload(loaded, resize_to_fit=self._fit), features)
+        loaded: _Image
+        if is_s3(image):
+            loaded = self._s3(str(image), features)
+            requests = self._requests(loaded, features)
+        else:
+            loaded = load_image(image)
+            upload = prepare_upload(loaded, resize_to_fit=self._fit)
+            requests = self._requests(upload.data, features)
         if len(requests) <= 1:
             answers = [self._outcome(self._call, r, loaded) for r in requests]
         else:
@@ -143,10 +167,15 @@ class AwsAnalyzer(Analyzer):
     async def _analyze_async(
         self, image: ImageInput, features: frozenset[Feature]
     ) -> AnalysisResult:
-        loaded = await load_image_async(image)
-        # Resizing and re-encoding are CPU-bound; keep them off the event loop.
-        upload = await asyncio.to_thread(prepare_upload, loaded, resize_to_fit=self._fit)
-        requests = self._requests(upload, features)
+        loaded: _Image
+        if is_s3(image):
+            loaded = self._s3(str(image), features)
+            requests = self._requests(loaded, features)
+        else:
+            loaded = await load_image_async(image)
+            # Resizing and re-encoding are CPU-bound; keep them off the event loop.
+            upload = await asyncio.to_thread(prepare_upload, loaded, resize_to_fit=self._fit)
+            requests = self._requests(upload.data, features)
         answers = await asyncio.gather(
             *(self._call_async(r, loaded) for r in requests), return_exceptions=True
         )
@@ -184,14 +213,22 @@ class AwsAnalyzer(Analyzer):
     def _fit(self) -> bool:
         return self.options.resize_to_fit
 
-    def _requests(self, upload: Upload, features: frozenset[Feature]) -> list[RekognitionRequest]:
+    @staticmethod
+    def _s3(uri: str, features: frozenset[Feature]) -> S3Object:
+        s3 = parse_s3_uri(uri)
+        check_features(s3, features)
+        return s3
+
+    def _requests(
+        self, image: bytes | S3Object, features: frozenset[Feature]
+    ) -> list[RekognitionRequest]:
         return [
             build_request(
                 self._url,
                 operation,
                 request_body(
                     operation,
-                    upload.data,
+                    image,
                     features,
                     labels=self._labels,
                     moderation_min_confidence=self.options.moderation_min_confidence,
@@ -201,7 +238,7 @@ class AwsAnalyzer(Analyzer):
         ]
 
     def _outcome(
-        self, call: Any, request: RekognitionRequest, loaded: LoadedImage
+        self, call: Any, request: RekognitionRequest, loaded: _Image
     ) -> _Answer | BaseException:
         try:
             answer: _Answer = call(request, loaded)
@@ -209,7 +246,7 @@ class AwsAnalyzer(Analyzer):
             return exc
         return answer
 
-    def _call(self, request: RekognitionRequest, loaded: LoadedImage) -> _Answer:
+    def _call(self, request: RekognitionRequest, loaded: _Image) -> _Answer:
         """One operation under its own deadline; any error leaves with the secrets scrubbed."""
         client = self._clients.sync
         deadline = Deadline(self._retrier.clock, self.options.deadline_s)
@@ -224,7 +261,7 @@ class AwsAnalyzer(Analyzer):
             self._scrubbed(exc)  # in place: the traceback keeps its frames
             raise
 
-    async def _call_async(self, request: RekognitionRequest, loaded: LoadedImage) -> _Answer:
+    async def _call_async(self, request: RekognitionRequest, loaded: _Image) -> _Answer:
         client = self._clients.asynchronous
         deadline = Deadline(self._retrier.clock, self.options.deadline_s)
         try:
@@ -254,7 +291,7 @@ class AwsAnalyzer(Analyzer):
         )
 
     def _read(
-        self, response: httpx.Response, request: RekognitionRequest, loaded: LoadedImage
+        self, response: httpx.Response, request: RekognitionRequest, loaded: _Image
     ) -> _Answer:
         if not response.is_success:
             raise error_from_response(
@@ -284,12 +321,16 @@ class AwsAnalyzer(Analyzer):
 
     def _result(
         self,
-        loaded: LoadedImage,
+        loaded: _Image,
         features: frozenset[Feature],
         requests: Sequence[RekognitionRequest],
         answers: Sequence[_Answer | BaseException],
     ) -> AnalysisResult:
-        """One result from every operation's answer, or the first operation's error."""
+        """One result from every operation's answer, or the first operation's error.
+
+        An S3 object has no size; :func:`.s3.check_features` has refused every feature
+        that would need it, so ``0 x 0`` is never used to place a box.
+        """
         for answer in answers:
             if isinstance(answer, BaseException):
                 raise answer
@@ -304,14 +345,17 @@ class AwsAnalyzer(Analyzer):
         return AnalysisResult(
             backend=self.name,
             model_version=mapping.model_version(bodies),
-            metadata=loaded.metadata() if Feature.METADATA in features else None,
+            metadata=(
+                loaded.metadata()
+                if Feature.METADATA in features and isinstance(loaded, LoadedImage)
+                else None
+            ),
             request_id=", ".join(request_ids) or None,
             raw=bodies,
             **_fields(
                 bodies,
                 features,
-                loaded.width,
-                loaded.height,
+                *((loaded.width, loaded.height) if isinstance(loaded, LoadedImage) else (0, 0)),
                 moderation_threshold=self.options.moderation_min_confidence,
             ),
         )
