@@ -53,7 +53,6 @@ from visionkit.backends.aws.signing import (
     resolve_identity,
 )
 from visionkit.backends.aws.upload import prepare_upload
-from visionkit.backends.base import Analyzer, FeaturesArg
 from visionkit.backends.http import (
     Clock,
     Deadline,
@@ -63,6 +62,7 @@ from visionkit.backends.http import (
     transport_error,
 )
 from visionkit.backends.http.secrets import install_log_filter
+from visionkit.backends.http.storage import StorageUriDefaults
 from visionkit.errors import BackendError, VisionKitError
 from visionkit.features import Feature
 from visionkit.images import ImageInput, LoadedImage, load_image, load_image_async
@@ -75,7 +75,7 @@ _Image = LoadedImage | S3Object
 """What an operation is about: a loaded image (sent as bytes) or an S3 object."""
 
 
-class AwsAnalyzer(Analyzer):
+class AwsAnalyzer(StorageUriDefaults):
     """Analyses images with AWS Rekognition; reuse one instance for many images.
 
     Credentials and region are resolved once, when it is built (botocore's
@@ -93,6 +93,9 @@ class AwsAnalyzer(Analyzer):
     remote: ClassVar[bool] = True
     accepts_transport: ClassVar[bool] = True
     capabilities: ClassVar[frozenset[Feature]] = CAPABILITIES
+    storage_scheme: ClassVar[str] = "s3://"
+    needs_size: ClassVar[frozenset[Feature]] = NEEDS_SIZE
+    """For an ``s3://`` URI, "everything" leaves these out (see :mod:`.s3`)."""
     Options = AwsOptions
     options: AwsOptions
 
@@ -132,21 +135,6 @@ class AwsAnalyzer(Analyzer):
         return self._identity.region
 
     # -- Analyzer ------------------------------------------------------------------------
-
-    def analyze(self, image: ImageInput, features: FeaturesArg = None) -> AnalysisResult:
-        """As for every backend; for an ``s3://`` URI, "everything" leaves out what needs
-        the image's size (objects, faces, text, celebrities, metadata; see :mod:`.s3`)."""
-        return super().analyze(image, self._default_features(image, features))
-
-    async def analyze_async(
-        self, image: ImageInput, features: FeaturesArg = None
-    ) -> AnalysisResult:
-        return await super().analyze_async(image, self._default_features(image, features))
-
-    def _default_features(self, image: ImageInput, features: FeaturesArg) -> FeaturesArg:
-        if features is None and is_s3(image):
-            return self.default_features - NEEDS_SIZE
-        return features
 
     def _analyze(self, image: ImageInput, features: frozenset[Feature]) -> AnalysisResult:
         loaded: _Image

@@ -43,7 +43,7 @@ class S3Object:
 
 
 def is_s3(image: object) -> bool:
-    return isinstance(image, str) and image[:5].lower() == "s3://"
+    return isinstance(image, str) and image.startswith("s3://")
 
 
 def parse_s3_uri(uri: str) -> S3Object:

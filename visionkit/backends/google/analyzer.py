@@ -28,7 +28,7 @@ from typing import Any, ClassVar, TypeVar
 
 import httpx
 
-from visionkit.backends.base import Analyzer, FeaturesArg
+from visionkit.backends.base import FeaturesArg
 from visionkit.backends.google import mapping
 from visionkit.backends.google.auth import credentials_for, wrap_credentials
 from visionkit.backends.google.errors import (
@@ -67,6 +67,7 @@ from visionkit.backends.http import (
     transport_error,
 )
 from visionkit.backends.http.secrets import install_log_filter
+from visionkit.backends.http.storage import StorageUriDefaults
 from visionkit.errors import BackendError, ConfigError, VisionKitError
 from visionkit.features import Feature
 from visionkit.images import ImageInput, is_url, load_image, load_image_async
@@ -92,7 +93,7 @@ class _Target:
     metadata: ImageMetadata | None = None
 
 
-class GoogleAnalyzer(Analyzer):
+class GoogleAnalyzer(StorageUriDefaults):
     """Analyses images with Google Cloud Vision; reuse one instance for many images.
 
     :meth:`analyze_batch` sends up to 16 images per request; :meth:`area_of_interest`
@@ -111,6 +112,9 @@ class GoogleAnalyzer(Analyzer):
     accepts_transport: ClassVar[bool] = True
     capabilities: ClassVar[frozenset[Feature]] = CAPABILITIES
     batch_size: ClassVar[int] = MAX_IMAGES_PER_REQUEST
+    storage_scheme: ClassVar[str] = "gs://"
+    needs_size: ClassVar[frozenset[Feature]] = _NEEDS_SIZE
+    """For a ``gs://`` URI, "everything" leaves these out: Google returns no size."""
     Options = GoogleOptions
     options: GoogleOptions
 
@@ -147,21 +151,6 @@ class GoogleAnalyzer(Analyzer):
         self._scrubber()
 
     # -- Analyzer ------------------------------------------------------------------------
-
-    def analyze(self, image: ImageInput, features: FeaturesArg = None) -> AnalysisResult:
-        """As for every backend; for a ``gs://`` URI, "everything" leaves out what needs
-        the image's size (objects, metadata), which Google does not return."""
-        return super().analyze(image, self._default_features(image, features))
-
-    async def analyze_async(
-        self, image: ImageInput, features: FeaturesArg = None
-    ) -> AnalysisResult:
-        return await super().analyze_async(image, self._default_features(image, features))
-
-    def _default_features(self, image: ImageInput, features: FeaturesArg) -> FeaturesArg:
-        if features is None and _is_gs(image):
-            return self.default_features - _NEEDS_SIZE
-        return features
 
     @classmethod
     def capabilities_for(cls, options: GoogleOptions) -> frozenset[Feature]:
@@ -439,7 +428,7 @@ class GoogleAnalyzer(Analyzer):
     def _uri(self, image: ImageInput, features: frozenset[Feature]) -> _Target | None:
         """The target for an image Google fetches itself (``gs://``, or URLs with url_mode=pass)."""
         passed = is_url(image) and self.options.url_mode == "pass"
-        if not (passed or _is_gs(image)):
+        if not (passed or self.is_storage_uri(image)):
             return None
         uri = str(image)
         needs_size = sorted(f.value for f in features & _NEEDS_SIZE)
@@ -471,10 +460,6 @@ class GoogleAnalyzer(Analyzer):
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def _is_gs(image: object) -> bool:
-    return isinstance(image, str) and image.startswith("gs://")
 
 
 def _image_error(answer: dict[str, Any]) -> dict[str, Any] | None:
