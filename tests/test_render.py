@@ -4,7 +4,7 @@ from factories import full_result
 from rich.console import Console
 
 from visionkit.render import result_table
-from visionkit.results import AnalysisResult
+from visionkit.results import AdultScores, AnalysisResult
 
 
 def render(result: AnalysisResult) -> str:
@@ -50,3 +50,10 @@ def test_image_type_is_said_in_words():
     assert "not clip art, not a line drawing" in plain
     drawn = render(AnalysisResult(backend="azure", image_type=ImageType(3, 1)))
     assert "clearly clip art (3/3), a line drawing" in drawn
+
+
+def test_moderation_scores_not_reported_say_below_what():
+    # Hand-made, as AWS maps its v6 moderation example: only the adult subtree reached 0.5.
+    adult = AdultScores(0.99, None, None, True, False, False, reporting_threshold=0.5)
+    text = render(AnalysisResult(backend="aws", adult=adult))
+    assert "adult 99%, racy -, gore - (- = below 50%, not reported) [flagged]" in text

@@ -129,3 +129,31 @@ def test_image_type_and_adult_ranges_are_checked():
         ImageType(4, 0)
     with pytest.raises(ValueError, match=r"AdultScores.adult must be in \[0, 1\]"):
         AdultScores(1.5, 0, 0, True, False, False)
+    with pytest.raises(ValueError, match=r"AdultScores.reporting_threshold must be in \[0, 1\]"):
+        AdultScores(None, None, None, False, False, False, reporting_threshold=50.0)
+
+
+def test_a_score_not_reported_is_none_and_cannot_be_flagged():
+    below = AdultScores(0.99, None, None, True, False, False, reporting_threshold=0.5)
+    assert below.scores() == {"adult": 0.99, "racy": None, "gore": None}
+    with pytest.raises(ValueError, match="is_racy is True but racy has no score"):
+        AdultScores(0.99, None, None, True, True, False)
+
+
+def test_none_adult_scores_and_the_threshold_survive_the_round_trip():
+    adult = AdultScores(0.99, None, None, True, False, False, reporting_threshold=0.5)
+    result = AnalysisResult(backend="aws", adult=adult)
+    data = json.loads(result.to_json())
+    assert data["schema"] == "visionkit.result/2"
+    assert data["adult"]["racy"] is None and data["adult"]["reporting_threshold"] == 0.5
+    assert AnalysisResult.from_dict(data) == result
+
+
+def test_version_1_json_still_loads():
+    """A version-1 document: every adult score a number, no reporting_threshold key."""
+    data = full_result().to_dict()
+    del data["adult"]["reporting_threshold"]
+    data["schema"] = "visionkit.result/1"
+    back = AnalysisResult.from_dict(data)
+    assert back == full_result()
+    assert back.adult is not None and back.adult.reporting_threshold is None

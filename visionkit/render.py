@@ -110,6 +110,11 @@ def result_table(result: AnalysisResult, title: str | None = None) -> Table:
         table.add_row(
             "adult",
             f"adult {_pct(a.adult)}, racy {_pct(a.racy)}, gore {_pct(a.gore)}"
+            + (
+                f" (- = below {_pct(a.reporting_threshold)}, not reported)"
+                if a.reporting_threshold is not None and None in a.scores().values()
+                else ""
+            )
             + (" [flagged]" if (a.is_adult or a.is_racy or a.is_gory) else ""),
         )
     for label, items in (

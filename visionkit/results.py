@@ -29,7 +29,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any, TypeVar, Union
 
-SCHEMA_VERSION = "visionkit.result/1"
+SCHEMA_VERSION = "visionkit.result/2"
+"""Version 2: :class:`AdultScores` scores may be ``null`` and it has ``reporting_threshold``."""
+
+READABLE_SCHEMAS = frozenset({"visionkit.result/1", SCHEMA_VERSION})
+"""What :meth:`AnalysisResult.from_dict` reads: every version-1 document is a valid version 2
+one (its adult scores are all numbers, and ``reporting_threshold`` defaults to ``None``)."""
 
 Point = tuple[float, float]
 """An (x, y) vertex of a polygon, in pixels."""
@@ -269,20 +274,51 @@ class ColorScheme:
 
 @dataclass(frozen=True, slots=True)
 class AdultScores:
-    """Content-moderation scores in [0, 1] and the backend's own verdicts."""
+    """Content-moderation scores in [0, 1] (``None``: not reported) and the backend's verdicts.
 
-    adult: float
-    racy: float
-    gore: float
+    One rule for every backend: a score is a number only when the service gave
+    one for that category, and ``None`` when it did not; never a made-up 0.
+    What "did not" means differs by service, and :attr:`reporting_threshold`
+    tells the two cases apart:
+
+    * Azure always scores all three (``reporting_threshold`` is ``None``).
+    * Google's SafeSearch gives a likelihood per category; ``UNKNOWN`` or a
+      missing one (2017 answers have no ``racy``) is ``None`` for that score
+      only, ``reporting_threshold`` ``None``: the score is unknown.
+    * AWS Rekognition returns only moderation labels at or above the request's
+      ``MinConfidence``; a category with no label is ``None`` and
+      ``reporting_threshold`` is that ``MinConfidence``: "below it", not 0.
+
+    The ``is_*`` verdicts are the service's own (Azure) or the score at or
+    above the backend's flag threshold (Google: LIKELY, AWS: 0.5); a category
+    without a score is never flagged.
+    """
+
+    adult: float | None
+    racy: float | None
+    gore: float | None
     is_adult: bool
     is_racy: bool
     is_gory: bool
+    reporting_threshold: float | None = None
+    """The lowest score the service reports (AWS: ``MinConfidence``); a ``None``
+    score then means "below this". ``None``: every score the service has is given."""
 
     def __post_init__(self) -> None:
-        for name in ("adult", "racy", "gore"):
+        for name in ("adult", "racy", "gore", "reporting_threshold"):
             value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
+            if value is not None and not 0.0 <= value <= 1.0:
                 raise ValueError(f"AdultScores.{name} must be in [0, 1], got {value!r}")
+        for name, flag in (("adult", "is_adult"), ("racy", "is_racy"), ("gore", "is_gory")):
+            if getattr(self, flag) and getattr(self, name) is None:
+                raise ValueError(
+                    f"AdultScores.{flag} is True but {name} has no score; a category the "
+                    f"service did not score cannot be flagged."
+                )
+
+    def scores(self) -> dict[str, float | None]:
+        """``{"adult": ..., "racy": ..., "gore": ...}``, for code that treats them alike."""
+        return {"adult": self.adult, "racy": self.racy, "gore": self.gore}
 
 
 @dataclass(frozen=True, slots=True)
@@ -522,9 +558,10 @@ class AnalysisResult:
     def from_dict(cls, data: Mapping[str, Any]) -> AnalysisResult:
         """Rebuild a result from :meth:`to_dict` output (or its JSON, parsed)."""
         schema = data.get("schema", SCHEMA_VERSION)
-        if schema != SCHEMA_VERSION:
+        if schema not in READABLE_SCHEMAS:
             raise ValueError(
-                f"Unsupported result schema {schema!r}; this visionkit reads {SCHEMA_VERSION!r}"
+                f"Unsupported result schema {schema!r}; this visionkit reads "
+                f"{', '.join(repr(s) for s in sorted(READABLE_SCHEMAS))}"
             )
         body = {k: v for k, v in data.items() if k != "schema"}
         result: AnalysisResult = _decode(cls, body)
@@ -603,6 +640,7 @@ def iter_feature_fields() -> Iterator[str]:
 __all__ = [
     "COLOR_NAMES",
     "MAX_CATEGORY_DEPTH",
+    "READABLE_SCHEMAS",
     "SCHEMA_VERSION",
     "AdultScores",
     "AnalysisResult",

@@ -16,7 +16,13 @@ from typing import Any, Union
 from visionkit.results import SCHEMA_VERSION, AnalysisResult
 
 UNIT_INTERVAL_FIELDS = frozenset(
-    {"confidence", "AdultScores.adult", "AdultScores.racy", "AdultScores.gore"}
+    {
+        "confidence",
+        "AdultScores.adult",
+        "AdultScores.racy",
+        "AdultScores.gore",
+        "AdultScores.reporting_threshold",
+    }
 )
 """Fields the result model validates to lie in [0, 1] (see ``results._check_confidence``)."""
 

@@ -48,13 +48,13 @@ def _served(body: Any) -> httpx.MockTransport:
     )
 
 
-def _outcome(analyzer: Any, features: list[str], may_be_unknown: tuple[str, ...] = ()) -> None:
+def _outcome(analyzer: Any, features: list[str]) -> None:
     with analyzer:
         try:
             result = analyzer.analyze(IMAGE, features)
         except BackendError:
             return
-    assert_valid_result(result, [f for f in features if f not in may_be_unknown])
+    assert_valid_result(result, features)
 
 
 # -- Google ---------------------------------------------------------------------------------
@@ -108,9 +108,8 @@ def test_google_maps_any_json_to_a_valid_result_or_a_backend_error(answer):
     analyzer = GoogleAnalyzer(
         api_key="AIzaSyVK-hypothesis", transport=_served({"responses": [answer]}), max_retries=0
     )
-    # Google's adult is None when a likelihood is missing or UNKNOWN (docs/backends/google.md:
-    # "unknown, not 0"), so its presence is not asserted; its values are.
-    _outcome(analyzer, GOOGLE_FEATURES, may_be_unknown=("adult",))
+    # adult is required like every feature: an unknown likelihood is None for that score only.
+    _outcome(analyzer, GOOGLE_FEATURES)
 
 
 # -- AWS ------------------------------------------------------------------------------------

@@ -127,6 +127,17 @@ def test_adult_scores_report_the_largest_difference_and_compare_verdicts():
     assert "verdicts differ" in m.detail
 
 
+def test_adult_scores_compare_only_the_categories_both_sides_scored():
+    # Hand-made, shaped like AWS's mapping of its v6 example: no racy or gore label reached
+    # the 0.5 MinConfidence, so those are None ("below the threshold"), not 0.
+    aws = cloud_result({}, adult=AdultScores(0.99, None, None, True, False, False, 0.5))
+    m = METRICS["adult"](azure_result(), aws, S)
+    assert m.value == pytest.approx(0.99 - 0.0934349000453949)
+    assert "racy" not in m.detail and "verdicts differ" in m.detail
+    unknown = cloud_result({}, adult=AdultScores(None, None, None, False, False, False))
+    assert METRICS["adult"](azure_result(), unknown, S).agreement is Agreement.NOT_COMPARABLE
+
+
 def test_image_type_compares_both_scales():
     drawn = dataclasses.replace(CAT, image_type=ImageType(3, 1))
     assert METRICS["image_type"](CAT, azure_result(), S).agreement is Agreement.AGREE

@@ -8,6 +8,7 @@ import pytest
 
 from visionkit.features import Feature
 from visionkit.results import (
+    AdultScores,
     AnalysisResult,
     BoundingBox,
     Caption,
@@ -110,6 +111,16 @@ def test_confidences_are_checked_even_when_a_mapper_bypassed_the_constructor() -
         "tags[0].confidence: must be a number in [0, 1], got 1.7",
         "objects[0].parent.confidence: must be a number in [0, 1], got nan",
     ]
+
+
+def test_a_moderation_score_may_be_none_but_a_flag_needs_a_score() -> None:
+    not_reported = AdultScores(0.9, None, None, True, False, False, reporting_threshold=0.5)
+    assert_valid_result(replace(good_result(), adult=not_reported), [*REQUESTED, "adult"])
+    flagged = AdultScores(0.9, 0.8, None, True, True, False)
+    object.__setattr__(flagged, "racy", None)  # as a mapper that bypassed the constructor would
+    problems = problems_of(replace(good_result(), adult=flagged), [*REQUESTED, "adult"])
+    assert problems[0] == "adult.is_racy: True, but adult.racy is None (not reported)"
+    assert "does not load back" in problems[1]  # the constructor refuses it too
 
 
 def test_colours_must_be_the_documented_names_and_accent_hex() -> None:

@@ -9,7 +9,10 @@ paths costs what a list of a hundred does.
 A unit is worked on in one of two ways:
 
 * **async I/O** (cloud backends): one image per unit, ``concurrency`` of them
-  awaiting the service at once over the analyzer's one connection pool;
+  awaiting the service at once over the analyzer's one connection pool; a
+  backend whose service takes several images per request (Google: 16) and
+  says so with an ``analyze_batch_async`` method (:class:`AsyncBatching`) gets
+  ``batch_size`` images per unit instead, one request per unit;
 * **threads** (local and other CPU-bound backends): ``batch_size`` images per
   unit, so the backend can stack them into one model call
   (:meth:`~visionkit.backends.base.Analyzer.analyze_batch`), with
@@ -32,9 +35,9 @@ from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
-from visionkit.backends.base import Analyzer
+from visionkit.backends.base import Analyzer, FeaturesArg
 from visionkit.cache.defaults import CacheArg
 from visionkit.cache.keys import cache_key, image_digest
 from visionkit.cache.store import ResultCache
@@ -54,6 +57,21 @@ _Unit: TypeAlias = list[tuple[int, ImageInput]]
 BatchItemOutcome: TypeAlias = AnalysisResult | VisionKitError
 
 
+@runtime_checkable
+class AsyncBatching(Protocol):
+    """An analyzer whose service answers several images in one request, awaited.
+
+    ``analyze_batch_async`` is :meth:`~visionkit.backends.base.Analyzer.analyze_batch`
+    on the event loop: one outcome per image, in order, an error in place of an
+    image that failed alone. The async path then sends ``batch_size`` images per
+    unit, which for Google is 16 images per ``images:annotate`` request.
+    """
+
+    async def analyze_batch_async(
+        self, images: Sequence[ImageInput], features: FeaturesArg = None
+    ) -> list[AnalysisResult | VisionKitError]: ...
+
+
 @dataclass(frozen=True)
 class Plan:
     """How a run works: which analyzer, how wide, in what order, with which cache."""
@@ -70,6 +88,11 @@ class Plan:
     answered_instead: str | None = None
     """Set when the run's own backend could not even be built (no key) and a fallback
     runs the whole batch: the ``fallback_reason`` every result then carries."""
+
+    @property
+    def batches_async(self) -> bool:
+        """Whether the async path sends several images per unit (see :class:`AsyncBatching`)."""
+        return self.async_io and self.batch_size > 1 and isinstance(self.analyzer, AsyncBatching)
 
     @property
     def window(self) -> int:
@@ -128,7 +151,7 @@ class Fallback:
 async def run(plan: Plan, images: Images, stats: BatchStats) -> AsyncGenerator[BatchItem]:
     """Analyse ``images`` as ``plan`` says, yielding one :class:`BatchItem` per input."""
     started = time.perf_counter()
-    unit_size = 1 if plan.async_io else plan.batch_size
+    unit_size = 1 if plan.async_io and not plan.batches_async else plan.batch_size
     executor = None if plan.async_io else ThreadPoolExecutor(plan.concurrency, "visionkit-batch")
     semaphore = asyncio.Semaphore(plan.concurrency)
     pending: deque[asyncio.Task[list[BatchItem]]] = deque()
@@ -136,6 +159,8 @@ async def run(plan: Plan, images: Images, stats: BatchStats) -> AsyncGenerator[B
     async def work(unit: _Unit) -> list[BatchItem]:
         if executor is None:
             async with semaphore:
+                if plan.batches_async:
+                    return await _unit_async(plan, unit)
                 return [await _one_async(plan, *unit[0])]
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(executor, _unit_in_thread, plan, unit)
@@ -223,30 +248,72 @@ async def _one_async(plan: Plan, index: int, image: ImageInput) -> BatchItem:
     return BatchItem(image, index, result=result)
 
 
+_Miss: TypeAlias = tuple[int, ImageInput, ImageInput, str | None]
+"""An image the cache did not have: its index, the input, what to analyse, its cache key."""
+
+
+async def _unit_async(plan: Plan, unit: _Unit) -> list[BatchItem]:
+    """:func:`_unit_in_thread` on the event loop: one awaited batch request for the misses."""
+    blocking = plan.cache is not None  # hashing and SQLite block: off the loop when used
+    if blocking:
+        items, misses = await asyncio.to_thread(_lookups, plan, unit)
+    else:
+        items, misses = _lookups(plan, unit)
+    if misses:
+        outcomes = await _analyze_batch_async(plan, [m[2] for m in misses])
+        if blocking:
+            failed = await asyncio.to_thread(_settle, plan, items, misses, outcomes)
+        else:
+            failed = _settle(plan, items, misses, outcomes)
+        for index, image, error in failed:
+            assert plan.fallback is not None
+            recovered = await plan.fallback.recover_async(image, plan.features, error)
+            items[index] = _item(image, index, recovered)
+    return [items[index] for index, _ in unit]
+
+
 def _unit_in_thread(plan: Plan, unit: _Unit) -> list[BatchItem]:
     """Cache lookups, one :meth:`analyze_batch` call for the misses, cache writes."""
+    items, misses = _lookups(plan, unit)
+    if misses:
+        outcomes = _analyze_batch(plan, [m[2] for m in misses])
+        for index, image, error in _settle(plan, items, misses, outcomes):
+            assert plan.fallback is not None
+            items[index] = _item(image, index, plan.fallback.recover(image, plan.features, error))
+    return [items[index] for index, _ in unit]
+
+
+def _lookups(plan: Plan, unit: _Unit) -> tuple[dict[int, BatchItem], list[_Miss]]:
+    """The unit's cache hits as finished items, and the images still to analyse."""
     items: dict[int, BatchItem] = {}
-    misses: list[tuple[int, ImageInput, ImageInput, str | None]] = []
+    misses: list[_Miss] = []
     for index, image in unit:
         key, hit, image_to_use = _lookup(plan, image)
         if hit is not None:
             items[index] = BatchItem(image, index, result=hit, cached=True)
         else:
             misses.append((index, image, image_to_use, key))
-    if misses:
-        outcomes = _analyze_batch(plan, [m[2] for m in misses])
-        for (index, image, _, key), outcome in zip(misses, outcomes, strict=True):
-            if isinstance(outcome, AnalysisResult):
-                if key is not None:
-                    _store(plan, key, outcome)
-                items[index] = BatchItem(image, index, result=outcome)
-            elif plan.fallback is not None:
-                items[index] = _item(
-                    image, index, plan.fallback.recover(image, plan.features, outcome)
-                )
-            else:
-                items[index] = BatchItem(image, index, error=outcome)
-    return [items[index] for index, _ in unit]
+    return items, misses
+
+
+def _settle(
+    plan: Plan,
+    items: dict[int, BatchItem],
+    misses: Sequence[_Miss],
+    outcomes: Sequence[BatchItemOutcome],
+) -> list[tuple[int, ImageInput, VisionKitError]]:
+    """Store and record each miss's outcome; return the failures a fallback should answer."""
+    failed: list[tuple[int, ImageInput, VisionKitError]] = []
+    for (index, image, _, key), outcome in zip(misses, outcomes, strict=True):
+        if isinstance(outcome, AnalysisResult):
+            if key is not None:
+                _store(plan, key, outcome)
+            items[index] = BatchItem(image, index, result=outcome)
+        elif plan.fallback is not None:
+            failed.append((index, image, outcome))
+        else:
+            items[index] = BatchItem(image, index, error=outcome)
+    return failed
 
 
 def _instead(item: BatchItem, reason: str) -> BatchItem:
@@ -282,6 +349,31 @@ def _analyze_batch(
         if len(images) > 1:
             return [outcome for image in images for outcome in _analyze_batch(plan, [image])]
         return [_unexpected(images[0], exc)]
+    return _checked(plan, images, outcomes)
+
+
+async def _analyze_batch_async(
+    plan: Plan, images: Sequence[ImageInput]
+) -> list[AnalysisResult | VisionKitError]:
+    """:func:`_analyze_batch` awaited: the whole request's verdict, or each image alone."""
+    analyzer = plan.analyzer
+    assert isinstance(analyzer, AsyncBatching)
+    try:
+        outcomes = await analyzer.analyze_batch_async(images, plan.features)
+    except VisionKitError as exc:  # the backend's own verdict on the whole batch
+        return [exc] * len(images)
+    except Exception as exc:
+        if len(images) > 1:
+            alone = [await _analyze_batch_async(plan, [image]) for image in images]
+            return [outcome for outcomes in alone for outcome in outcomes]
+        return [_unexpected(images[0], exc)]
+    return _checked(plan, images, outcomes)
+
+
+def _checked(
+    plan: Plan, images: Sequence[ImageInput], outcomes: list[AnalysisResult | VisionKitError]
+) -> list[AnalysisResult | VisionKitError]:
+    """``outcomes``, unless the backend broke its one-outcome-per-image promise."""
     if len(outcomes) != len(images):
         error = UnexpectedError(
             f"The {plan.analyzer.name!r} backend's analyze_batch returned {len(outcomes)} "
@@ -335,4 +427,4 @@ def _unexpected(image: Any, exc: Exception) -> UnexpectedError:
     return error
 
 
-__all__ = ["Images", "Plan", "run"]
+__all__ = ["AsyncBatching", "Images", "Plan", "run"]

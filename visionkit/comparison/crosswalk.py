@@ -20,7 +20,12 @@ takes::
     parent = "watercraft"
 
 Labels are compared case-insensitively, with ``_`` and repeated spaces read as
-one space, because vendors differ in exactly those ways.
+one space, and a plural the table lacks read as its singular, because vendors
+differ in exactly those ways (Azure "dog", Google "Dog", "Dogs").
+
+AWS's ``Parents`` need no entries here: its mapper gives each tag its nearest
+parent as ``hint``, and a tag the crosswalk does not know stands for its hint
+("Stallion" -> "Horse"); object lineages carry the whole chain.
 """
 
 from __future__ import annotations
@@ -66,13 +71,21 @@ def normalize_label(label: str) -> str:
 
 
 # Each entry: concept -> (synonyms, parent). The concept's own name is always a synonym.
+# Cloud words come from the answers in the shared fixtures (Google's 2017 labels such as
+# "dog like mammal", "vertebrate", "cattle like mammal"; Rekognition's "Canine", "Collie",
+# "Stallion", "Andalusian Horse", "Bull", "Angus") and from the vendors' label names for the
+# CIFAR-10 classes ("Felidae", "Carnivore", "Motor vehicle", "Transportation"). A word for a
+# rank the tree lacks goes to the nearest broader concept it has ("vertebrate" -> animal,
+# "carnivore" -> mammal), so it stays compatible with the local backend's derived tags.
 _DEFAULT: dict[str, tuple[tuple[str, ...], str | None]] = {
     # broader concepts, the vocabulary clouds answer with when they are less sure
-    "animal": (("animals", "fauna", "wildlife", "creature"), None),
-    "mammal": (("mammals",), "animal"),
+    "animal": (("animals", "fauna", "wildlife", "creature", "vertebrate", "chordate"), None),
+    "mammal": (("mammals", "carnivore", "carnivora", "carnivoran", "placental"), "animal"),
     "amphibian": (("amphibians",), "animal"),
-    "vehicle": (("vehicles", "transport"), None),
-    "land vehicle": (("motor vehicle", "wheeled vehicle"), "vehicle"),
+    "vehicle": (("vehicles", "transport", "transportation", "mode of transport"), None),
+    "land vehicle": (
+        ("motor vehicle", "wheeled vehicle", "commercial vehicle"), "vehicle"
+    ),
     "aircraft": (("aviation",), "vehicle"),
     "watercraft": (("vessel", "watercraft vessel"), "vehicle"),
     # the CIFAR-10 classes
@@ -83,19 +96,33 @@ _DEFAULT: dict[str, tuple[tuple[str, ...], str | None]] = {
     ),
     "automobile": (
         ("car", "auto", "sedan", "hatchback", "coupe", "sports car", "compact car",
-         "family car", "station wagon", "convertible", "suv"),
+         "family car", "station wagon", "convertible", "suv", "motorcar", "personal luxury car",
+         "mid-size car", "full-size car", "city car", "sport utility vehicle"),
         "land vehicle",
     ),
     "bird": (("birds", "songbird", "passerine", "sparrow", "finch", "ostrich", "emu"), "animal"),
-    "cat": (("kitten", "feline", "kitty", "domestic cat", "tabby", "tabby cat"), "mammal"),
-    "deer": (("fawn", "elk", "moose", "reindeer", "roe deer", "red deer"), "mammal"),
-    "dog": (
-        ("puppy", "canine", "dog breed", "hound", "terrier", "retriever", "chihuahua",
-         "pug", "beagle", "poodle", "spaniel"),
+    "cat": (
+        ("kitten", "feline", "kitty", "domestic cat", "tabby", "tabby cat", "felidae",
+         "small to medium-sized cats", "domestic short-haired cat"),
         "mammal",
     ),
-    "frog": (("toad", "bullfrog", "tree frog"), "amphibian"),
-    "horse": (("pony", "foal", "stallion", "mare", "equine"), "mammal"),
+    "cattle": (
+        ("cattle like mammal", "cow", "bull", "ox", "calf", "bovine", "angus", "longhorn"),
+        "mammal",
+    ),
+    "deer": (("fawn", "elk", "moose", "reindeer", "roe deer", "red deer", "cervidae"), "mammal"),
+    "dog": (
+        ("puppy", "canine", "dog breed", "hound", "terrier", "retriever", "chihuahua",
+         "pug", "beagle", "poodle", "spaniel", "dog like mammal", "canidae", "dog breed group",
+         "collie", "rough collie", "border collie", "sheepdog"),
+        "mammal",
+    ),
+    "frog": (("toad", "bullfrog", "tree frog", "true frog", "ranidae"), "amphibian"),
+    "horse": (
+        ("pony", "foal", "stallion", "mare", "equine", "colt horse", "andalusian horse",
+         "mustang horse", "equidae", "sorrel"),
+        "mammal",
+    ),
     "ship": (
         ("boat", "cruise ship", "ocean liner", "cargo ship", "container ship", "ferry",
          "tanker", "naval ship"),
@@ -160,8 +187,20 @@ class Crosswalk:
     # -- lookups ------------------------------------------------------------------------
 
     def concept(self, label: str) -> str | None:
-        """The concept ``label`` names, or ``None`` if the crosswalk does not know it."""
-        return self._index.get(normalize_label(label))
+        """The concept ``label`` names, or ``None`` if the crosswalk does not know it.
+
+        A plural the table does not list is read as its singular ("Cats", "Horses",
+        "Puppies", "Boxes"): vendors answer in either number, and listing both for
+        every word would double the table.
+        """
+        word = normalize_label(label)
+        found = self._index.get(word)
+        if found is None:
+            for singular in _singulars(word):
+                found = self._index.get(singular)
+                if found is not None:
+                    break
+        return found
 
     def ancestors(self, concept: str) -> tuple[str, ...]:
         """Broader concepts, nearest first: ``ancestors("cat") == ("mammal", "animal")``."""
@@ -221,6 +260,17 @@ class Crosswalk:
                     )
                 seen.add(node.parent)
                 node = self._concepts[node.parent]
+
+
+def _singulars(word: str) -> tuple[str, ...]:
+    """English singulars ``word`` may be the plural of, most likely first (may be non-words)."""
+    if not word.endswith("s") or word.endswith("ss") or len(word) < 4:
+        return ()
+    if word.endswith("ies"):
+        return (word[:-3] + "y", word[:-1])
+    if word.endswith("es"):
+        return (word[:-1], word[:-2])
+    return (word[:-1],)
 
 
 def _parse_entry(name: str, spec: Any, source: str) -> tuple[frozenset[str], str | None]:

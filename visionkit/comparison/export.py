@@ -151,6 +151,11 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _score(value: float | None) -> str:
+    """A moderation score's cell: empty when the backend did not report it."""
+    return "" if value is None else f"{value:.4f}"
+
+
 def _result_columns(result: AnalysisResult) -> dict[str, Any]:
     top = result.top_tag
     tags = sorted(result.tags or (), key=lambda t: -t.confidence)
@@ -172,9 +177,9 @@ def _result_columns(result: AnalysisResult) -> dict[str, Any]:
         "color_foreground": (colors.dominant_foreground or "") if colors else "",
         "color_background": (colors.dominant_background or "") if colors else "",
         "accent_color": (colors.accent_color or "") if colors else "",
-        "adult_score": f"{adult.adult:.4f}" if adult else "",
-        "racy_score": f"{adult.racy:.4f}" if adult else "",
-        "gore_score": f"{adult.gore:.4f}" if adult else "",
+        "adult_score": _score(adult.adult if adult else None),
+        "racy_score": _score(adult.racy if adult else None),
+        "gore_score": _score(adult.gore if adult else None),
     }
 
 

@@ -296,7 +296,11 @@ def adult_scores(a: AnalysisResult, b: AnalysisResult, settings: CompareSettings
     if missing is not None:
         return _not_comparable("adult", missing)
     assert a.adult is not None and b.adult is not None
-    diffs = {k: abs(getattr(a.adult, k) - getattr(b.adult, k)) for k in ("adult", "racy", "gore")}
+    # Only categories both scored: None is "not reported" (AWS: below its threshold), not 0.
+    pairs = zip(a.adult.scores().items(), b.adult.scores().values(), strict=True)
+    diffs = {k: abs(x - y) for (k, x), y in pairs if x is not None and y is not None}
+    if not diffs:
+        return _not_comparable("adult", "no category scored by both")
     same = (a.adult.is_adult, a.adult.is_racy, a.adult.is_gory) == (
         b.adult.is_adult,
         b.adult.is_racy,

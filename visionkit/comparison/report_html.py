@@ -407,10 +407,11 @@ def _backend_column(
     if result.colors is not None:
         body.append(_colors(result))
     if result.adult is not None:
-        a = result.adult
-        body.append(
-            f'<p class="adult">adult {a.adult:.2f} · racy {a.racy:.2f} · gore {a.gore:.2f}</p>'
+        scores = " · ".join(
+            f"{kind} {'-' if value is None else f'{value:.2f}'}"
+            for kind, value in result.adult.scores().items()
         )
+        body.append(f'<p class="adult">{scores}</p>')
     return head + "".join(body) + "</section>"
 
 

@@ -197,15 +197,21 @@ def _fspath(image: str | os.PathLike[str]) -> str:
     return value
 
 
+_READ_BY = {"s3": "aws", "gs": "google"}
+"""Storage URIs that a cloud backend reads itself (no other backend can)."""
+
+
 def _read_path(given: str | os.PathLike[str], path: Path, limits: ImageLimits) -> bytes:
     source = str(path)
     if isinstance(given, str) and _URL_SCHEME.match(given):
         from visionkit.images.fetch import redact_url
 
         scheme = given.split(":", 1)[0]
+        reader = _READ_BY.get(scheme.lower())
         raise InvalidImageError(
             f"Unsupported URL scheme {scheme!r} in {redact_url(given)}: only http:// and "
-            "https:// URLs are downloaded. Download the file yourself and pass its path or bytes.",
+            "https:// URLs are downloaded. Download the file yourself and pass its path or bytes"
+            + (f", or use backend={reader!r}, which reads {scheme}:// itself." if reader else "."),
             source=redact_url(given),
         )
     try:

@@ -11,7 +11,8 @@ Checked:
 * requested features are present and the others are ``None`` (a ``None`` field
   means "not requested, or the backend cannot", and :meth:`Analyzer.analyze`
   refuses features a backend cannot do before it starts);
-* every confidence and score is a number in [0, 1];
+* every confidence and score is a number in [0, 1]; a moderation score may be
+  ``None`` (not reported), but then its ``is_*`` verdict must be ``False``;
 * every box and polygon lies inside the image, when the size is known;
 * colour names are the documented twelve, lower case, and the accent is ``#RRGGBB``;
 * the result survives a JSON round trip unchanged.
@@ -73,6 +74,7 @@ def assert_valid_result(
     problems = [
         *_presence(result, parse_features(requested_features)),
         *_confidences(result),
+        *_adult(result.adult),
         *_geometry(result),
         *_colors(result.colors),
         *_round_trip(result),
@@ -111,7 +113,11 @@ def _walk(value: Any, where: str) -> Iterator[tuple[str, Any]]:
 
 def _confidences(result: AnalysisResult) -> Iterator[str]:
     for where, node in _walk(result, ""):
-        names = ("adult", "racy", "gore") if isinstance(node, AdultScores) else ("confidence",)
+        names = (
+            ("adult", "racy", "gore", "reporting_threshold")
+            if isinstance(node, AdultScores)
+            else ("confidence",)
+        )
         for name in names:
             value = getattr(node, name, None)
             if value is None:
@@ -123,6 +129,17 @@ def _confidences(result: AnalysisResult) -> Iterator[str]:
                 or not 0.0 <= value <= 1.0
             ):
                 yield f"{where}.{name}: must be a number in [0, 1], got {value!r}"
+
+
+def _adult(adult: AdultScores | None) -> Iterator[str]:
+    """A verdict needs a score: a category the service did not score cannot be flagged."""
+    if adult is None:
+        return
+    for name, flag in (("adult", "is_adult"), ("racy", "is_racy"), ("gore", "is_gory")):
+        if not isinstance(getattr(adult, flag), bool):
+            yield f"adult.{flag}: must be a bool, got {getattr(adult, flag)!r}"
+        elif getattr(adult, flag) and getattr(adult, name) is None:
+            yield f"adult.{flag}: True, but adult.{name} is None (not reported)"
 
 
 def _geometry(result: AnalysisResult) -> Iterator[str]:

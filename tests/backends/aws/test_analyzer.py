@@ -98,6 +98,24 @@ async def test_async_matches_sync(analyzer: AwsAnalyzer, respx_mock: Any, rocket
     assert sync == asynchronous
 
 
+def test_the_moderation_threshold_sent_is_the_one_recorded(
+    respx_mock: Any, identity: Any, clock: Any, rocket_jpg: Path
+):
+    """MinConfidence in the request is ``adult.reporting_threshold``: None means below it."""
+    from .conftest import load
+
+    route = respx_mock.post(URL, headers=target("DetectModerationLabels")).mock(
+        return_value=ok(load("docs-examples/DetectModerationLabels.v7.response.json"))
+    )
+    with AwsAnalyzer(identity=identity, clock=clock, moderation_min_confidence=0.8) as aws:
+        result = aws.analyze(rocket_jpg, features=["adult"])
+    assert json.loads(route.calls.last.request.content)["MinConfidence"] == 80
+    assert result.adult.reporting_threshold == 0.8
+    # The v7 example's only label is about smoking: no adult, racy or gore label reached 80 %.
+    assert result.adult.scores() == {"adult": None, "racy": None, "gore": None}
+    assert_valid_result(result, ["adult"])
+
+
 def test_too_small_image_fails_before_any_call(analyzer: AwsAnalyzer, respx_mock: Any):
     from PIL import Image
 

@@ -36,14 +36,14 @@ def test_every_2017_recording_maps_to_a_valid_result(image):
     response = cloudy(image)
     features = {_KEY_FEATURES[k] for k in response} | {F.METADATA}
     result = _result(response, features, CLOUDY_SIZES[image])
-    # AdultScores cannot hold an unknown racy score, so adult is None (reported as a
-    # result-model gap): every other invariant holds.
-    assert_valid_result(result, features - {F.ADULT})
+    assert_valid_result(result, features)
     assert [t.name for t in result.tags] == [a["description"] for a in response["labelAnnotations"]]
     assert [t.confidence for t in result.tags] == [a["score"] for a in response["labelAnnotations"]]
-    # 2017 answers have no racy: unknown is None, never a made-up 0.
+    # 2017 answers have no racy: unknown is None for that score alone, never a made-up 0.
     assert "racy" not in response["safeSearchAnnotation"]
-    assert result.adult is None
+    assert result.adult.racy is None and not result.adult.is_racy
+    assert result.adult.adult == mapping.likelihood(response["safeSearchAnnotation"]["adult"])
+    assert result.adult.gore == mapping.likelihood(response["safeSearchAnnotation"]["violence"])
     if "logoAnnotations" in response:
         assert len(result.brands) == len(response["logoAnnotations"])
 
@@ -110,11 +110,14 @@ def test_likelihood_scores_are_the_documented_ones(value, score):
     assert mapping.likelihood(value) == score
 
 
-def test_an_unknown_likelihood_gives_no_adult_scores():
+def test_an_unknown_likelihood_is_none_for_that_score_only():
     response = {
         "safeSearchAnnotation": {"adult": "UNKNOWN", "racy": "LIKELY", "violence": "LIKELY"}
     }
-    assert mapping.adult(response) is None
+    scores = mapping.adult(response)
+    assert scores.scores() == {"adult": None, "racy": 0.7, "gore": 0.7}
+    assert (scores.is_adult, scores.is_racy, scores.is_gory) == (False, True, True)
+    assert scores.reporting_threshold is None  # unknown, not "below a threshold"
 
 
 def test_no_logo_found_is_an_empty_tuple():
@@ -218,11 +221,12 @@ def test_crop_hint_with_omitted_zeros():
 def test_looked_and_found_nothing_is_empty_for_every_feature():
     features = frozenset(mapping_features := set(_KEY_FEATURES.values()) | {F.METADATA})
     result = _result({}, mapping_features, (100, 100))
-    assert_valid_result(result, features - {F.ADULT})
+    assert_valid_result(result, features)
     for feature in features - {F.ADULT, F.COLORS, F.METADATA}:
         assert getattr(result, feature.value) == (), feature
     assert result.colors.dominant_colors == ()
-    assert result.adult is None  # no likelihoods: unknown, not 0
+    # No likelihoods: asked for, nothing reported; each score unknown, not 0.
+    assert result.adult.scores() == {"adult": None, "racy": None, "gore": None}
 
 
 def test_hostile_answer_maps_to_a_valid_result():
@@ -233,10 +237,10 @@ def test_hostile_answer_maps_to_a_valid_result():
     assert [o.box for o in result.objects] == [BoundingBox(0, 0, 640, 480)]
     assert [f.box for f in result.faces] == [BoundingBox(0, 0, 640, 480)]
     assert result.faces[0].confidence == 1.0  # float noise clamped
-    assert result.adult is None  # "SOMEWHAT" is no likelihood
+    assert None in result.adult.scores().values()  # "SOMEWHAT" is no likelihood
     assert result.brands == ()
     assert result.text == ()
-    assert_valid_result(result, features - {F.ADULT})
+    assert_valid_result(result, features)
 
 
 def test_nan_and_infinite_numbers_are_dropped():

@@ -44,6 +44,7 @@ from visionkit.backends.aws.requests import (
     operations_for,
     request_body,
 )
+from visionkit.backends.aws.s3 import NEEDS_SIZE, S3Object, check_features, is_s3, parse_s3_uri
 from visionkit.backends.aws.signing import (
     INSTALL_HINT,
     AwsIdentity,
@@ -51,8 +52,7 @@ from visionkit.backends.aws.signing import (
     botocore_installed,
     resolve_identity,
 )
-from visionkit.backends.aws.upload import Upload, prepare_upload
-from visionkit.backends.base import Analyzer
+from visionkit.backends.aws.upload import prepare_upload
 from visionkit.backends.http import (
     Clock,
     Deadline,
@@ -62,6 +62,7 @@ from visionkit.backends.http import (
     transport_error,
 )
 from visionkit.backends.http.secrets import install_log_filter
+from visionkit.backends.http.storage import StorageUriDefaults
 from visionkit.errors import BackendError, VisionKitError
 from visionkit.features import Feature
 from visionkit.images import ImageInput, LoadedImage, load_image, load_image_async
@@ -70,9 +71,11 @@ from visionkit.results import AnalysisResult
 
 _Answer = tuple[dict[str, Any], str | None]
 """One operation's decoded body and its request id."""
+_Image = LoadedImage | S3Object
+"""What an operation is about: a loaded image (sent as bytes) or an S3 object."""
 
 
-class AwsAnalyzer(Analyzer):
+class AwsAnalyzer(StorageUriDefaults):
     """Analyses images with AWS Rekognition; reuse one instance for many images.
 
     Credentials and region are resolved once, when it is built (botocore's
@@ -90,6 +93,9 @@ class AwsAnalyzer(Analyzer):
     remote: ClassVar[bool] = True
     accepts_transport: ClassVar[bool] = True
     capabilities: ClassVar[frozenset[Feature]] = CAPABILITIES
+    storage_scheme: ClassVar[str] = "s3://"
+    needs_size: ClassVar[frozenset[Feature]] = NEEDS_SIZE
+    """For an ``s3://`` URI, "everything" leaves these out (see :mod:`.s3`)."""
     Options = AwsOptions
     options: AwsOptions
 
@@ -131,8 +137,14 @@ class AwsAnalyzer(Analyzer):
     # -- Analyzer ------------------------------------------------------------------------
 
     def _analyze(self, image: ImageInput, features: frozenset[Feature]) -> AnalysisResult:
-        loaded = load_image(image)
-        requests = self._requests(prepare_upload(loaded, resize_to_fit=self._fit), features)
+        loaded: _Image
+        if is_s3(image):
+            loaded = self._s3(str(image), features)
+            requests = self._requests(loaded, features)
+        else:
+            loaded = load_image(image)
+            upload = prepare_upload(loaded, resize_to_fit=self._fit)
+            requests = self._requests(upload.data, features)
         if len(requests) <= 1:
             answers = [self._outcome(self._call, r, loaded) for r in requests]
         else:
@@ -143,10 +155,15 @@ class AwsAnalyzer(Analyzer):
     async def _analyze_async(
         self, image: ImageInput, features: frozenset[Feature]
     ) -> AnalysisResult:
-        loaded = await load_image_async(image)
-        # Resizing and re-encoding are CPU-bound; keep them off the event loop.
-        upload = await asyncio.to_thread(prepare_upload, loaded, resize_to_fit=self._fit)
-        requests = self._requests(upload, features)
+        loaded: _Image
+        if is_s3(image):
+            loaded = self._s3(str(image), features)
+            requests = self._requests(loaded, features)
+        else:
+            loaded = await load_image_async(image)
+            # Resizing and re-encoding are CPU-bound; keep them off the event loop.
+            upload = await asyncio.to_thread(prepare_upload, loaded, resize_to_fit=self._fit)
+            requests = self._requests(upload.data, features)
         answers = await asyncio.gather(
             *(self._call_async(r, loaded) for r in requests), return_exceptions=True
         )
@@ -184,14 +201,22 @@ class AwsAnalyzer(Analyzer):
     def _fit(self) -> bool:
         return self.options.resize_to_fit
 
-    def _requests(self, upload: Upload, features: frozenset[Feature]) -> list[RekognitionRequest]:
+    @staticmethod
+    def _s3(uri: str, features: frozenset[Feature]) -> S3Object:
+        s3 = parse_s3_uri(uri)
+        check_features(s3, features)
+        return s3
+
+    def _requests(
+        self, image: bytes | S3Object, features: frozenset[Feature]
+    ) -> list[RekognitionRequest]:
         return [
             build_request(
                 self._url,
                 operation,
                 request_body(
                     operation,
-                    upload.data,
+                    image,
                     features,
                     labels=self._labels,
                     moderation_min_confidence=self.options.moderation_min_confidence,
@@ -201,7 +226,7 @@ class AwsAnalyzer(Analyzer):
         ]
 
     def _outcome(
-        self, call: Any, request: RekognitionRequest, loaded: LoadedImage
+        self, call: Any, request: RekognitionRequest, loaded: _Image
     ) -> _Answer | BaseException:
         try:
             answer: _Answer = call(request, loaded)
@@ -209,7 +234,7 @@ class AwsAnalyzer(Analyzer):
             return exc
         return answer
 
-    def _call(self, request: RekognitionRequest, loaded: LoadedImage) -> _Answer:
+    def _call(self, request: RekognitionRequest, loaded: _Image) -> _Answer:
         """One operation under its own deadline; any error leaves with the secrets scrubbed."""
         client = self._clients.sync
         deadline = Deadline(self._retrier.clock, self.options.deadline_s)
@@ -224,7 +249,7 @@ class AwsAnalyzer(Analyzer):
             self._scrubbed(exc)  # in place: the traceback keeps its frames
             raise
 
-    async def _call_async(self, request: RekognitionRequest, loaded: LoadedImage) -> _Answer:
+    async def _call_async(self, request: RekognitionRequest, loaded: _Image) -> _Answer:
         client = self._clients.asynchronous
         deadline = Deadline(self._retrier.clock, self.options.deadline_s)
         try:
@@ -254,7 +279,7 @@ class AwsAnalyzer(Analyzer):
         )
 
     def _read(
-        self, response: httpx.Response, request: RekognitionRequest, loaded: LoadedImage
+        self, response: httpx.Response, request: RekognitionRequest, loaded: _Image
     ) -> _Answer:
         if not response.is_success:
             raise error_from_response(
@@ -284,12 +309,16 @@ class AwsAnalyzer(Analyzer):
 
     def _result(
         self,
-        loaded: LoadedImage,
+        loaded: _Image,
         features: frozenset[Feature],
         requests: Sequence[RekognitionRequest],
         answers: Sequence[_Answer | BaseException],
     ) -> AnalysisResult:
-        """One result from every operation's answer, or the first operation's error."""
+        """One result from every operation's answer, or the first operation's error.
+
+        An S3 object has no size; :func:`.s3.check_features` has refused every feature
+        that would need it, so ``0 x 0`` is never used to place a box.
+        """
         for answer in answers:
             if isinstance(answer, BaseException):
                 raise answer
@@ -304,17 +333,35 @@ class AwsAnalyzer(Analyzer):
         return AnalysisResult(
             backend=self.name,
             model_version=mapping.model_version(bodies),
-            metadata=loaded.metadata() if Feature.METADATA in features else None,
+            metadata=(
+                loaded.metadata()
+                if Feature.METADATA in features and isinstance(loaded, LoadedImage)
+                else None
+            ),
             request_id=", ".join(request_ids) or None,
             raw=bodies,
-            **_fields(bodies, features, loaded.width, loaded.height),
+            **_fields(
+                bodies,
+                features,
+                *((loaded.width, loaded.height) if isinstance(loaded, LoadedImage) else (0, 0)),
+                moderation_threshold=self.options.moderation_min_confidence,
+            ),
         )
 
 
 def _fields(
-    bodies: dict[str, dict[str, Any]], features: frozenset[Feature], width: int, height: int
+    bodies: dict[str, dict[str, Any]],
+    features: frozenset[Feature],
+    width: int,
+    height: int,
+    *,
+    moderation_threshold: float,
 ) -> dict[str, Any]:
-    """The result fields ``features`` asked for, mapped from the operations' bodies."""
+    """The result fields ``features`` asked for, mapped from the operations' bodies.
+
+    ``moderation_threshold`` is the ``MinConfidence`` DetectModerationLabels was sent:
+    below it Rekognition reports nothing, which the adult scores must say.
+    """
     out: dict[str, Any] = {}
     labels = bodies.get(DETECT_LABELS)
     if labels is not None:
@@ -333,7 +380,7 @@ def _fields(
                     backend="aws",
                 )
     if DETECT_MODERATION_LABELS in bodies:
-        out["adult"] = mapping.adult(bodies[DETECT_MODERATION_LABELS])
+        out["adult"] = mapping.adult(bodies[DETECT_MODERATION_LABELS], moderation_threshold)
     if DETECT_FACES in bodies:
         out["faces"] = mapping.faces(bodies[DETECT_FACES], width, height)
     if DETECT_TEXT in bodies:

@@ -382,16 +382,17 @@ def _roots(name: str, parent_of: Mapping[str, str]) -> Iterator[str]:
         node = parent_of.get(node)
 
 
-def adult(body: Mapping[str, Any]) -> AdultScores:
+def adult(body: Mapping[str, Any], min_confidence: float) -> AdultScores:
     """Moderation labels as the three scores visionkit has.
 
     Each score is the highest confidence in its subtrees (:data:`ADULT_ROOTS`,
     :data:`RACY_ROOTS`, :data:`GORE_ROOTS`), found by following ``ParentName``
-    up, so the v6 and v7 taxonomies map alike. A score of 0.0 means that no
-    label of that kind reached the request's ``MinConfidence``: Rekognition
-    omits what it scores below the threshold, so 0.0 reads "below the
-    threshold", not "measured zero". Other labels (drugs, alcohol, gambling,
-    hate symbols, rude gestures) and ``ContentTypes`` stay in ``raw``.
+    up, so the v6 and v7 taxonomies map alike. Rekognition omits every label
+    it scores below the request's ``MinConfidence`` (``min_confidence``, 0-1),
+    so a kind with no label is ``None``, "below the threshold", not a measured
+    0; the threshold is kept as ``reporting_threshold`` to say so. Other labels
+    (drugs, alcohol, gambling, hate symbols, rude gestures) and
+    ``ContentTypes`` stay in ``raw``.
     """
     labels = [
         (name, confidence, label)
@@ -404,20 +405,25 @@ def adult(body: Mapping[str, Any]) -> AdultScores:
         for name, _, label in labels
         if (parent := _name(label.get("ParentName"))) is not None
     }
-    best = {"adult": 0.0, "racy": 0.0, "gore": 0.0}
+    best: dict[str, float | None] = {"adult": None, "racy": None, "gore": None}
     for name, confidence, _ in labels:
         chain = set(_roots(name, parent_of))
         for kind, roots in (("adult", ADULT_ROOTS), ("racy", RACY_ROOTS), ("gore", GORE_ROOTS)):
             if chain & roots:
-                best[kind] = max(best[kind], confidence)
+                best[kind] = max(best[kind] or 0.0, confidence)
     return AdultScores(
         adult=best["adult"],
         racy=best["racy"],
         gore=best["gore"],
-        is_adult=best["adult"] >= FLAG_THRESHOLD,
-        is_racy=best["racy"] >= FLAG_THRESHOLD,
-        is_gory=best["gore"] >= FLAG_THRESHOLD,
+        is_adult=_flagged(best["adult"]),
+        is_racy=_flagged(best["racy"]),
+        is_gory=_flagged(best["gore"]),
+        reporting_threshold=min_confidence,
     )
+
+
+def _flagged(value: float | None) -> bool:
+    return value is not None and value >= FLAG_THRESHOLD
 
 
 # -- versions ----------------------------------------------------------------------------

@@ -64,7 +64,7 @@ class AwsOptions:
         0.5,
         help=(
             "DetectModerationLabels threshold, 0-1 (the service default): an adult score "
-            "of 0.0 means no label reached it."
+            "of None means no label reached it (kept as adult.reporting_threshold)."
         ),
     )
     max_dominant_colors: int = option(

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from visionkit.backends.aws.s3 import S3Object
 from visionkit.features import Feature
 
 TARGET_PREFIX = "RekognitionService"
@@ -102,17 +103,23 @@ def label_features(features: Iterable[Feature]) -> tuple[str, ...]:
 
 def request_body(
     operation: str,
-    image: bytes,
+    image: bytes | S3Object,
     features: Iterable[Feature],
     *,
     labels: LabelSettings | None = None,
     moderation_min_confidence: float | None = None,
 ) -> dict[str, Any]:
-    """The JSON body of ``operation`` for the encoded ``image`` (sent as ``Image.Bytes``).
+    """The JSON body of ``operation`` for ``image``: encoded bytes (sent as ``Image.Bytes``)
+    or an object Rekognition reads from S3 (``Image.S3Object``).
 
     Scores are visionkit's 0-1; Rekognition's thresholds are percentages.
     """
-    body: dict[str, Any] = {"Image": {"Bytes": base64.b64encode(image).decode("ascii")}}
+    field = (
+        image.image_field()
+        if isinstance(image, S3Object)
+        else {"Bytes": base64.b64encode(image).decode("ascii")}
+    )
+    body: dict[str, Any] = {"Image": field}
     if operation == DETECT_LABELS:
         settings = labels or LabelSettings()
         wanted = label_features(features)

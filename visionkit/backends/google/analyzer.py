@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import Any, ClassVar, TypeVar
 
 import httpx
 
-from visionkit.backends.base import Analyzer, FeaturesArg
+from visionkit.backends.base import FeaturesArg
 from visionkit.backends.google import mapping
 from visionkit.backends.google.auth import credentials_for, wrap_credentials
 from visionkit.backends.google.errors import (
@@ -66,6 +67,7 @@ from visionkit.backends.http import (
     transport_error,
 )
 from visionkit.backends.http.secrets import install_log_filter
+from visionkit.backends.http.storage import StorageUriDefaults
 from visionkit.errors import BackendError, ConfigError, VisionKitError
 from visionkit.features import Feature
 from visionkit.images import ImageInput, is_url, load_image, load_image_async
@@ -91,7 +93,7 @@ class _Target:
     metadata: ImageMetadata | None = None
 
 
-class GoogleAnalyzer(Analyzer):
+class GoogleAnalyzer(StorageUriDefaults):
     """Analyses images with Google Cloud Vision; reuse one instance for many images.
 
     :meth:`analyze_batch` sends up to 16 images per request; :meth:`area_of_interest`
@@ -110,6 +112,9 @@ class GoogleAnalyzer(Analyzer):
     accepts_transport: ClassVar[bool] = True
     capabilities: ClassVar[frozenset[Feature]] = CAPABILITIES
     batch_size: ClassVar[int] = MAX_IMAGES_PER_REQUEST
+    storage_scheme: ClassVar[str] = "gs://"
+    needs_size: ClassVar[frozenset[Feature]] = _NEEDS_SIZE
+    """For a ``gs://`` URI, "everything" leaves these out: Google returns no size."""
     Options = GoogleOptions
     options: GoogleOptions
 
@@ -146,21 +151,6 @@ class GoogleAnalyzer(Analyzer):
         self._scrubber()
 
     # -- Analyzer ------------------------------------------------------------------------
-
-    def analyze(self, image: ImageInput, features: FeaturesArg = None) -> AnalysisResult:
-        """As for every backend; for a ``gs://`` URI, "everything" leaves out what needs
-        the image's size (objects, metadata), which Google does not return."""
-        return super().analyze(image, self._default_features(image, features))
-
-    async def analyze_async(
-        self, image: ImageInput, features: FeaturesArg = None
-    ) -> AnalysisResult:
-        return await super().analyze_async(image, self._default_features(image, features))
-
-    def _default_features(self, image: ImageInput, features: FeaturesArg) -> FeaturesArg:
-        if features is None and _is_gs(image):
-            return self.default_features - _NEEDS_SIZE
-        return features
 
     @classmethod
     def capabilities_for(cls, options: GoogleOptions) -> frozenset[Feature]:
@@ -206,23 +196,52 @@ class GoogleAnalyzer(Analyzer):
         An image that cannot be loaded, or that Google answers with an error,
         fails alone; a request that fails as a whole fails its images.
         """
-        outcomes: list[Outcome | None] = [None] * len(images)
-        targets: list[tuple[int, _Target]] = []
-        for index, image in enumerate(images):
+        outcomes: list[_Target | Outcome] = []
+        for image in images:
             try:
-                targets.append((index, self._target(image, features)))
+                outcomes.append(self._target(image, features))
             except VisionKitError as exc:
-                outcomes[index] = exc
-        start = 0
-        for size in chunk_sizes([encoded_size(t.payload) for _, t in targets]):
-            chunk, start = targets[start : start + size], start + size
+                outcomes.append(exc)
+        for chunk in _requests(outcomes):
             try:
-                answers = self._run(self._annotate_flow([t for _, t in chunk], features))
+                answers = self._run(self._annotate_flow(_targets(outcomes, chunk), features))
             except VisionKitError as exc:
                 answers = [exc] * len(chunk)
-            for (index, _), answer in zip(chunk, answers, strict=True):
-                outcomes[index] = answer
-        return [o for o in outcomes if o is not None]
+            _fill(outcomes, chunk, answers)
+        return _outcomes(outcomes)
+
+    async def analyze_batch_async(
+        self, images: Sequence[ImageInput], features: FeaturesArg = None
+    ) -> list[AnalysisResult | VisionKitError]:
+        """The awaitable twin of :meth:`analyze_batch`: the same 16-image requests.
+
+        ``analyze_many`` calls it on the event loop (its async path), so a cloud
+        run pays one request per 16 images there as on worker threads.
+        """
+        wanted = self.resolve_features(features)
+        started = time.perf_counter()
+        outcomes = await self._analyze_batch_async(images, wanted)
+        share = (time.perf_counter() - started) / max(len(images), 1)
+        return [o.with_timing(share) if isinstance(o, AnalysisResult) else o for o in outcomes]
+
+    async def _analyze_batch_async(
+        self, images: Sequence[ImageInput], features: frozenset[Feature]
+    ) -> list[AnalysisResult | VisionKitError]:
+        async def target(image: ImageInput) -> _Target | Outcome:
+            try:
+                return await self._target_async(image, features)
+            except VisionKitError as exc:
+                return exc
+
+        outcomes = list(await asyncio.gather(*(target(image) for image in images)))
+        for chunk in _requests(outcomes):
+            flow = self._annotate_flow(_targets(outcomes, chunk), features)
+            try:
+                answers = await self._run_async(flow)
+            except VisionKitError as exc:
+                answers = [exc] * len(chunk)
+            _fill(outcomes, chunk, answers)
+        return _outcomes(outcomes)
 
     def close(self) -> None:
         self._clients.close()
@@ -409,7 +428,7 @@ class GoogleAnalyzer(Analyzer):
     def _uri(self, image: ImageInput, features: frozenset[Feature]) -> _Target | None:
         """The target for an image Google fetches itself (``gs://``, or URLs with url_mode=pass)."""
         passed = is_url(image) and self.options.url_mode == "pass"
-        if not (passed or _is_gs(image)):
+        if not (passed or self.is_storage_uri(image)):
             return None
         uri = str(image)
         needs_size = sorted(f.value for f in features & _NEEDS_SIZE)
@@ -443,10 +462,6 @@ class GoogleAnalyzer(Analyzer):
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _is_gs(image: object) -> bool:
-    return isinstance(image, str) and image.startswith("gs://")
-
-
 def _image_error(answer: dict[str, Any]) -> dict[str, Any] | None:
     error = answer.get("error")
     if isinstance(error, dict) and (error.get("code") or error.get("message")):
@@ -457,6 +472,36 @@ def _image_error(answer: dict[str, Any]) -> dict[str, Any] | None:
 def _code(error: dict[str, Any]) -> int | None:
     code = error.get("code")
     return code if isinstance(code, int) and not isinstance(code, bool) else None
+
+
+def _requests(slots: Sequence[_Target | Outcome]) -> list[list[int]]:
+    """The positions of the loaded images, cut into one list per ``images:annotate`` call."""
+    loaded = [i for i, slot in enumerate(slots) if isinstance(slot, _Target)]
+    sizes = chunk_sizes([encoded_size(_as_target(slots[i]).payload) for i in loaded])
+    chunks, start = [], 0
+    for size in sizes:
+        chunks.append(loaded[start : start + size])
+        start += size
+    return chunks
+
+
+def _as_target(slot: _Target | Outcome) -> _Target:
+    assert isinstance(slot, _Target)
+    return slot
+
+
+def _targets(slots: Sequence[_Target | Outcome], chunk: Sequence[int]) -> list[_Target]:
+    return [_as_target(slots[i]) for i in chunk]
+
+
+def _fill(slots: list[_Target | Outcome], chunk: Sequence[int], answers: Sequence[Outcome]) -> None:
+    for i, answer in zip(chunk, answers, strict=True):
+        slots[i] = answer
+
+
+def _outcomes(slots: Sequence[_Target | Outcome]) -> list[Outcome]:
+    """Every slot answered: a target left unanswered would be a bug in the chunking."""
+    return [slot for slot in slots if not isinstance(slot, _Target)]
 
 
 def _raise_error(outcome: Outcome) -> AnalysisResult:

@@ -150,30 +150,33 @@ def likelihood(value: Any) -> float | None:
     return LIKELIHOOD_SCORES.get(value) if isinstance(value, str) else None
 
 
-def adult(response: Mapping[str, Any]) -> AdultScores | None:
+def adult(response: Mapping[str, Any]) -> AdultScores:
     """``safeSearchAnnotation``: adult, racy, and gore from ``violence``.
 
-    :class:`AdultScores` holds three known scores, so when any of the three
-    likelihoods is missing or ``UNKNOWN`` (2017 answers have no ``racy``)
-    the result is ``None`` rather than a made-up 0; the likelihoods stay in raw.
-    An image without any ``safeSearchAnnotation`` gets ``None`` for the same reason.
+    A likelihood that is missing or ``UNKNOWN`` (2017 answers have no ``racy``)
+    is ``None`` for that score alone, never a made-up 0, and is not flagged;
+    the likelihoods stay in raw. An answer with no ``safeSearchAnnotation`` at
+    all has every score ``None``: asked for and not reported, which is what the
+    one rule of :class:`AdultScores` says for every backend.
     """
     annotation = get(response, "safeSearchAnnotation")
     adult_score = likelihood(get(annotation, "adult"))
     racy = likelihood(get(annotation, "racy"))
     gore = likelihood(get(annotation, "violence"))
-    if adult_score is None or racy is None or gore is None:
-        if annotation is not None:
-            logger.info("Google's SafeSearch answer lacks a known likelihood: %.200r", annotation)
-        return None
+    if annotation is not None and None in (adult_score, racy, gore):
+        logger.info("Google's SafeSearch answer lacks a known likelihood: %.200r", annotation)
     return AdultScores(
         adult=adult_score,
         racy=racy,
         gore=gore,
-        is_adult=adult_score >= FLAG_THRESHOLD,
-        is_racy=racy >= FLAG_THRESHOLD,
-        is_gory=gore >= FLAG_THRESHOLD,
+        is_adult=_flagged(adult_score),
+        is_racy=_flagged(racy),
+        is_gory=_flagged(gore),
     )
+
+
+def _flagged(score: float | None) -> bool:
+    return score is not None and score >= FLAG_THRESHOLD
 
 
 # -- whole results ---------------------------------------------------------------------

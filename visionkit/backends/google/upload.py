@@ -1,7 +1,9 @@
 """The bytes to send Cloud Vision for one image, and the size Google will see.
 
 Google returns no image size, and its boxes are in the pixels (or fractions)
-of the image it received, so the size must be known for the image *sent*:
+of the image it received, so the size must be known for the image *sent*. The
+shared preflight (:mod:`visionkit.backends.http.preflight`) applies Google's
+:data:`LIMITS`:
 
 * the caller's bytes go as they are when Google reads the format, they fit
   the per-image budget, and no EXIF tag rotates them (the common case costs
@@ -17,12 +19,10 @@ with an :class:`~visionkit.errors.InvalidImageError` naming the limit.
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-from PIL import Image, UnidentifiedImageError
-
-from visionkit.errors import InvalidImageError
+from visionkit.backends.http.preflight import Upload, UploadLimits
+from visionkit.backends.http.preflight import prepare_upload as _prepare
 from visionkit.images import LoadedImage
 
 FORMATS = ("JPEG", "PNG", "GIF", "BMP", "WEBP", "ICO", "TIFF")
@@ -31,17 +31,17 @@ FORMATS = ("JPEG", "PNG", "GIF", "BMP", "WEBP", "ICO", "TIFF")
 MAX_IMAGE_BYTES = 7 * 2**20
 """Largest image sent: base64 makes it ~9.3 MB, under the 10 MB JSON request limit."""
 
-_EXIF_ORIENTATION = 0x0112
-
-
-@dataclass(frozen=True, slots=True)
-class Upload:
-    """Bytes ready to send, and the size (after EXIF rotation) of the image they hold."""
-
-    data: bytes = field(repr=False)
-    width: int
-    height: int
-    reencoded: bool = False
+LIMITS = UploadLimits(
+    "Google Cloud Vision",
+    formats=FORMATS,
+    max_bytes=MAX_IMAGE_BYTES,
+    backend="google",
+    reencode_freely=True,
+    resize=False,
+    encode_as=("PNG", "JPEG"),
+    byte_note="(visionkit's cap per image: the JSON request limit is 10 MB, and base64 "
+    "adds a third.)",
+)
 
 
 def prepare_upload(image: LoadedImage, *, max_bytes: int = MAX_IMAGE_BYTES) -> Upload:
@@ -50,28 +50,8 @@ def prepare_upload(image: LoadedImage, *, max_bytes: int = MAX_IMAGE_BYTES) -> U
     Raises:
         InvalidImageError: even re-encoded as JPEG the image exceeds ``max_bytes``.
     """
-    data, fmt = image.data, image.format
-    readable = fmt in FORMATS or fmt == "MPO"
-    if data is not None and readable and len(data) <= max_bytes and not _rotated_by_exif(data):
-        return Upload(data, image.width, image.height)
-    try:
-        encoded, _ = replace(image, data=None).encode(("PNG", "JPEG"), max_bytes=max_bytes)
-    except InvalidImageError as exc:
-        raise InvalidImageError(
-            f"{exc} Google Cloud Vision takes at most {max_bytes / 2**20:g} MB per image in "
-            f"visionkit (its JSON request limit is 10 MB, and base64 adds a third).",
-            source=image.source,
-            backend="google",
-        ) from exc
-    return Upload(encoded, image.width, image.height, reencoded=True)
+    limits = LIMITS if max_bytes == LIMITS.max_bytes else replace(LIMITS, max_bytes=max_bytes)
+    return _prepare(image, limits, resize_to_fit=False)
 
 
-def _rotated_by_exif(data: bytes) -> bool:
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            return img.getexif().get(_EXIF_ORIENTATION, 1) not in (0, 1)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        return False
-
-
-__all__ = ["FORMATS", "MAX_IMAGE_BYTES", "Upload", "prepare_upload"]
+__all__ = ["FORMATS", "LIMITS", "MAX_IMAGE_BYTES", "Upload", "prepare_upload"]
