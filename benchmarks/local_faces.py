@@ -134,13 +134,13 @@ def face_free(fixtures: Path, data: Path, cifar: int) -> dict[str, list[tuple[st
         if not any(s in p.name for s in STL_PEOPLE)
     ]
     pool = sorted((data / "cifar10" / "test").glob("*/*.jpg"))
-    sample = random.Random(0).sample(pool, min(cifar, len(pool)))
-    groups[f"CIFAR-10 test ({len(sample)}, 4x)"] = [
+    chosen = random.Random(0).sample(pool, min(cifar, len(pool)))
+    groups[f"CIFAR-10 test ({len(chosen)}, 4x)"] = [
         (
             str(p.relative_to(p.parents[1])),
             Image.open(p).convert("RGB").resize((128, 128), Image.Resampling.BICUBIC),
         )
-        for p in sample
+        for p in chosen
     ]
     groups["Azure fixture photos without people"] = [
         (a, Image.open(fixtures / a).convert("RGB")) for a in AZURE_FREE
