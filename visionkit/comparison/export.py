@@ -89,6 +89,8 @@ BASE_COLUMNS = (
     "adult_score",
     "racy_score",
     "gore_score",
+    "faces",
+    "text",
 )
 
 
@@ -175,6 +177,10 @@ def _result_columns(result: AnalysisResult) -> dict[str, Any]:
         "adult_score": f"{adult.adult:.4f}" if adult else "",
         "racy_score": f"{adult.racy:.4f}" if adult else "",
         "gore_score": f"{adult.gore:.4f}" if adult else "",
+        "faces": "; ".join(f"face@{','.join(map(str, f.box.xywh))}" for f in result.faces)
+        if result.faces
+        else "",
+        "text": " | ".join(line.text for line in result.text) if result.text else "",
     }
 
 
