@@ -276,3 +276,27 @@ def test_the_published_azure_answer_scores_faces_against_itself():
         METRICS["faces"](published, dataclasses.replace(published, backend="other"), S).value == 1.0
     )
     assert METRICS["faces"](published, shifted, S).value == 0.0
+
+
+def test_csv_and_json_carry_faces_text_and_their_scores():
+    import csv
+    import io
+
+    formula = (_line("=HYPERLINK(1)", 0, 0), _line("exit", 0, 30))
+    local = _result("local", formula, faces=(Face(BoundingBox(1, 2, 30, 40), 0.8),))
+    azure = _result("azure", formula, faces=())
+    comparison = build_comparison(
+        [("a.jpg", {"local": local, "azure": azure}, {})], ["local", "azure"]
+    )
+    rows = {r["backend"]: r for r in csv.DictReader(io.StringIO(comparison.to_csv()))}
+    assert rows["local"]["faces"] == "face@1,2,30,40"
+    assert rows["local"]["text"] == "'=HYPERLINK(1) | exit"  # shown, never run as a formula
+    assert rows["azure"]["faces"] == ""
+    assert rows["local"]["text_cer vs azure"] == "agree"
+    assert rows["local"]["text_cer vs azure value"] == "0.0000"
+    assert rows["local"]["faces vs azure"] == "disagree"
+    data = comparison.to_dict()
+    names = [m["name"] for m in data["images"][0]["pairs"][0]["metrics"]]
+    assert {"faces", "text_cer", "text_lines"} <= set(names)
+    again = type(comparison).from_dict(data)
+    assert again.images[0].pair("local", "azure").metric("text_lines").value == 1.0
