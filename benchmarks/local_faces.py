@@ -23,7 +23,10 @@ Speed: real photos with people (Azure's ``people.jpg`` and ``faces.jpg``) enlarg
 with bicubic resampling to 0.3, 3 and 12 megapixels (4:3) and saved as JPEG
 (quality 90); per size the median of 5 runs after a warm-up, of the face step alone
 on decoded pixels (:func:`visionkit.backends.local.faces.detect`) and of the whole
-``analyze(path, features=["faces"])`` (decode at full size included).
+``analyze(path, features=["faces"])`` (decode included, at the size the backend
+chooses). The same face step on a photo without people (``house.jpg``, enlarged the
+same way) shows the price of a photo where the frontal pass finds nobody, which
+runs the profile passes too.
 
     python benchmarks/local_faces.py [--cifar 200] [--fixtures DIR] [--data DIR]
 
@@ -90,6 +93,9 @@ AZURE_PEOPLE = [
 ]
 """Photos of people without published face boxes: counted, not scored; used for speed."""
 
+FACE_FREE_SPEED = "dotnet-sdk-testimages/house.jpg"
+"""The photo without people whose face step is timed beside the photos with people."""
+
 SIZES = {"0.3 MP": (632, 474), "3 MP": (2000, 1500), "12 MP": (4000, 3000)}
 
 
@@ -134,18 +140,24 @@ def face_free(fixtures: Path, data: Path, cifar: int) -> dict[str, list[tuple[st
         if not any(s in p.name for s in STL_PEOPLE)
     ]
     pool = sorted((data / "cifar10" / "test").glob("*/*.jpg"))
-    sample = random.Random(0).sample(pool, min(cifar, len(pool)))
-    groups[f"CIFAR-10 test ({len(sample)}, 4x)"] = [
+    chosen = random.Random(0).sample(pool, min(cifar, len(pool)))
+    groups[f"CIFAR-10 test ({len(chosen)}, 4x)"] = [
         (
             str(p.relative_to(p.parents[1])),
             Image.open(p).convert("RGB").resize((128, 128), Image.Resampling.BICUBIC),
         )
-        for p in sample
+        for p in chosen
     ]
     groups["Azure fixture photos without people"] = [
         (a, Image.open(fixtures / a).convert("RGB")) for a in AZURE_FREE
     ]
     return groups
+
+
+def cv2_threads() -> int:
+    import cv2
+
+    return int(cv2.getNumThreads())
 
 
 def median_ms(run: Callable[[], object], repeats: int = 5) -> float:
@@ -220,7 +232,13 @@ def main() -> None:
                 big.save(path, quality=90)
                 step.append(median_ms(functools.partial(faces.detect, big)))
                 whole.append(median_ms(functools.partial(analyze, path, features=["faces"])))
-            speed.append((label, size, statistics.mean(step), statistics.mean(whole)))
+            empty = (
+                Image.open(args.fixtures / FACE_FREE_SPEED)
+                .convert("RGB")
+                .resize(size, Image.Resampling.BICUBIC)
+            )
+            nobody = median_ms(functools.partial(faces.detect, empty))
+            speed.append((label, size, statistics.mean(step), statistics.mean(whole), nobody))
 
     load_after = os.getloadavg()
     lines += [
@@ -237,10 +255,15 @@ def main() -> None:
         f"- opencv-python-headless {version('opencv-python-headless')}, scikit-image "
         f"{version('scikit-image')}",
         f"- command: `python benchmarks/local_faces.py --cifar {args.cifar}`",
-        f"- detector: {faces.FRONTAL} + {faces.PROFILE} (image and mirror), grey copy "
-        f"<= {faces.DETECT_SIDE} px, scale factor {faces.SCALE_FACTOR}, min neighbours "
-        f"{faces.MIN_NEIGHBORS}, smallest face {faces.MIN_FACE} px (profile "
-        f"{faces.PROFILE_MIN_FACE} px) in the copy",
+        f"- detector: {faces.FRONTAL} + {faces.PROFILE} (image and mirror"
+        + (
+            ", only where the frontal pass finds no face"
+            if getattr(faces, "PROFILE_ONLY_WITHOUT_FRONTAL", False)
+            else ""
+        )
+        + f"), grey copy <= {faces.DETECT_SIDE} px, scale factor {faces.SCALE_FACTOR}, min "
+        f"neighbours {faces.MIN_NEIGHBORS}, smallest face {faces.MIN_FACE} px (profile "
+        f"{faces.PROFILE_MIN_FACE} px) in the copy, OpenCV threads {cv2_threads()}",
         "",
         "## Recall on frontal faces (IoU >= 0.5)",
         "",
@@ -291,13 +314,16 @@ def main() -> None:
         "## Milliseconds per photo",
         "",
         "Azure's `people.jpg` and `faces.jpg`, enlarged (bicubic) to each size and saved as",
-        "JPEG q90; mean over the two photos of the median of 5 runs after a warm-up.",
+        "JPEG q90; mean over the two photos of the median of 5 runs after a warm-up. Last",
+        f"column: the face step on `{Path(FACE_FREE_SPEED).name}` (nobody in it), enlarged "
+        "the same way.",
         "",
-        "| size | pixels | face step (decoded pixels) | `analyze(path, features=['faces'])` |",
-        "|---|---|---:|---:|",
+        "| size | pixels | face step (decoded pixels) | `analyze(path, features=['faces'])` "
+        "| face step, photo without people |",
+        "|---|---|---:|---:|---:|",
         *[
-            f"| {label} | {w}x{h} | {step:.0f} ms | {whole:.0f} ms |"
-            for label, (w, h), step, whole in speed
+            f"| {label} | {w}x{h} | {step:.0f} ms | {whole:.0f} ms | {nobody:.0f} ms |"
+            for label, (w, h), step, whole, nobody in speed
         ],
         "",
         "## Targets",

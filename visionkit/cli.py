@@ -249,7 +249,52 @@ def _cmd_backends(args: argparse.Namespace, out: Console, err: Console) -> int:
         label = f"{name} (default)" if name == default else name
         table.add_row(Text(label), Text(caps), status)
     out.print(table)
+    out.print(_extras_table())
+    for line in _on_request_lines():
+        out.print(line, markup=False)
     return EXIT_OK
+
+
+def _extras_table() -> Any:
+    """Each optional extra: what it is for, and installed or the pip line that installs it."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from visionkit.backends.extras import EXTRAS
+
+    table = Table(title="optional extras", title_justify="left", header_style="bold")
+    for column in ("extra", "backend", "for", "installed"):
+        table.add_column(column)
+    for extra in EXTRAS:
+        missing = extra.missing()
+        status = (
+            Text("yes", style="green")
+            if not missing
+            else Text.assemble(("no", "yellow"), f" ({', '.join(missing)}): {extra.pip}")
+        )
+        table.add_row(Text(extra.name), Text(extra.backend), Text(extra.purpose), status)
+    return table
+
+
+def _on_request_lines() -> list[str]:
+    """What the local backend computes by default, what only when asked, and why."""
+    from visionkit.backends.extras import EXTRAS
+    from visionkit.backends.local import LocalAnalyzer
+    from visionkit.features import Feature
+
+    on_request = LocalAnalyzer.ON_REQUEST
+    by_default = LocalAnalyzer.capabilities - on_request - {Feature.OBJECTS}
+    costs = {e.name: e.cost for e in EXTRAS if e.backend == "local" and e.cost}
+    extra_of = {Feature.TEXT: "ocr", Feature.FACES: "faces"}
+    asked = "; ".join(
+        f"{f.value} ({costs.get(extra_of.get(f, ''), 'costs more')})"
+        for f in sorted(on_request, key=lambda f: f.value)
+    )
+    return [
+        f"local computes by default: {', '.join(sorted(f.value for f in by_default))}.",
+        f"local computes only when asked by name (features=[...]), for their cost: {asked}. "
+        "objects only with -o regions=true (about 0.2 s a photo).",
+    ]
 
 
 def _cmd_config(args: argparse.Namespace, out: Console, err: Console) -> int:

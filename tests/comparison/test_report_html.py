@@ -19,6 +19,7 @@ from PIL import Image
 
 from visionkit.comparison import Comparison, Failure, build_comparison
 from visionkit.comparison.metrics import METRICS
+from visionkit.results import TextLine
 
 
 @dataclass
@@ -199,9 +200,12 @@ def test_an_image_shows_its_thumbnail_boxes_tags_and_caption(page, comparison):
     assert picture.attrs["href"].startswith(prefix)
     thumb = Image.open(io.BytesIO(base64.b64decode(picture.attrs["href"][len(prefix) :])))
     assert max(thumb.size) == 360
-    (box,) = svg.find_all("rect", data_backend="azure")  # the published answer's tree
+    rects = svg.find_all("rect", data_backend="azure")
+    (box,) = [r for r in rects if r.attrs["class"] == "box"]  # the published answer's tree
     assert (box.attrs["x"], box.attrs["y"], box.attrs["width"]) == ("0", "0", "50")
     assert "azure: tree 90%" in box.all_text()
+    (face,) = [r for r in rects if r.attrs["class"] == "face"]  # and its one face, dashed
+    assert face.attrs["stroke-dasharray"] and "azure: face" in face.all_text()
     local, azure = first.find_all("section")
     tags = {li.all_text().rsplit(" ", 1)[0]: li.attrs.get("class") for li in local.find_all("li")}
     assert tags["cat"] == "shared"  # azure says kitten
@@ -231,7 +235,8 @@ def test_an_image_without_a_source_has_no_preview_but_keeps_its_boxes(page):
     truck = section(page, "images").find_all("article", data_image="truck.jpg")[0]
     (svg,) = truck.find_all("svg")
     assert svg.find_all("image") == []
-    assert len(svg.find_all("rect", data_backend="azure")) == 1
+    rects = svg.find_all("rect", data_backend="azure")
+    assert sorted(r.attrs["class"] for r in rects) == ["box", "face"]
 
 
 def test_replayed_answers_are_labelled_as_replayed(tmp_path: Path) -> None:
@@ -255,3 +260,29 @@ def test_replayed_answers_are_labelled_as_replayed(tmp_path: Path) -> None:
 
 def test_a_live_comparison_has_no_replay_notice(page: Element) -> None:
     assert page.find_all("section", data_section="replayed") == []
+
+
+def test_faces_and_text_are_shown_per_backend_and_escaped(tmp_path: Path) -> None:
+    read = (TextLine("<b>=1+1</b> & more", ((0, 0), (90, 0), (90, 20), (0, 20))),)
+    local = replace(CAT, faces=(), text=read)
+    azure = replace(azure_result(), text=(replace(read[0], text="<b>=1+1</b> and more"),))
+    page = parse(
+        build_comparison(
+            [("a.jpg", {"local": local, "azure": azure}, {})], ["local", "azure"]
+        ).to_html()
+    )
+    article = section(page, "images").find_all("article")[0]
+    local_column, azure_column = article.find_all("section")
+    assert "faces: none" in local_column.all_text()
+    assert "faces: 1" in azure_column.all_text()
+    (line,) = local_column.find_all("ol")[0].find_all("li")
+    assert line.all_text() == "<b>=1+1</b> & more"  # shown as text: no <b> element made
+    assert local_column.find_all("b") == []
+    verdicts = {
+        tr.attrs["data-metric"]: tr.attrs["data-verdict"]
+        for tr in article.find_all("tr")
+        if "data-metric" in tr.attrs
+    }
+    assert verdicts["text_cer"] == "agree"  # 3 edits over 20 characters: 0.15
+    assert verdicts["text_lines"] == "agree"
+    assert verdicts["faces"] == "disagree"  # local found none, Azure one

@@ -89,6 +89,8 @@ BASE_COLUMNS = (
     "adult_score",
     "racy_score",
     "gore_score",
+    "faces",
+    "text",
 )
 
 
@@ -180,6 +182,10 @@ def _result_columns(result: AnalysisResult) -> dict[str, Any]:
         "adult_score": _score(adult.adult if adult else None),
         "racy_score": _score(adult.racy if adult else None),
         "gore_score": _score(adult.gore if adult else None),
+        "faces": "; ".join(f"face@{','.join(map(str, f.box.xywh))}" for f in result.faces)
+        if result.faces
+        else "",
+        "text": " | ".join(line.text for line in result.text) if result.text else "",
     }
 
 

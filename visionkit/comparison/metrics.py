@@ -29,7 +29,8 @@ from enum import StrEnum
 from visionkit.comparison.colordistance import delta_e
 from visionkit.comparison.crosswalk import Crosswalk, Relation
 from visionkit.comparison.settings import CompareSettings
-from visionkit.results import AnalysisResult, DetectedObject
+from visionkit.comparison.text_metrics import line_agreement, text_distance
+from visionkit.results import AnalysisResult, BoundingBox, DetectedObject
 
 
 class Agreement(StrEnum):
@@ -396,6 +397,92 @@ def objects(a: AnalysisResult, b: AnalysisResult, settings: CompareSettings) -> 
     return MetricResult("objects", verdict, f1, detail)
 
 
+# -- faces and text -----------------------------------------------------------------------
+
+
+def match_boxes(
+    first: tuple[BoundingBox, ...], second: tuple[BoundingBox, ...], iou_threshold: float
+) -> list[tuple[int, int, float]]:
+    """``(i, j, iou)`` of boxes matched one-to-one, greedily by IoU, at >= ``iou_threshold``."""
+    candidates = sorted(
+        (-iou, i, j)
+        for i, ba in enumerate(first)
+        for j, bb in enumerate(second)
+        if (iou := ba.iou(bb)) >= iou_threshold
+    )
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    matches = []
+    for negative_iou, i, j in candidates:
+        if i not in used_a and j not in used_b:
+            used_a.add(i)
+            used_b.add(j)
+            matches.append((i, j, -negative_iou))
+    return matches
+
+
+def faces(a: AnalysisResult, b: AnalysisResult, settings: CompareSettings) -> MetricResult:
+    """F1 of face boxes matched one-to-one by IoU; both finding no face agrees.
+
+    Faces carry no label to check, so a match is the box alone; age and
+    gender (which only some clouds return) are not scored.
+    """
+    missing = _missing("faces", a, b)
+    if missing is not None:
+        return _not_comparable("faces", missing)
+    assert a.faces is not None and b.faces is not None
+    if not a.faces and not b.faces:
+        return MetricResult("faces", Agreement.AGREE, 1.0, "neither found a face")
+    matches = match_boxes(
+        tuple(f.box for f in a.faces), tuple(f.box for f in b.faces), settings.iou_threshold
+    )
+    f1 = 2 * len(matches) / (len(a.faces) + len(b.faces))
+    verdict = Agreement.AGREE if f1 >= settings.faces_agree else Agreement.DISAGREE
+    ious = ", ".join(f"IoU {iou:.2f}" for _, _, iou in matches)
+    detail = (
+        f"{len(matches)} matched of {len(a.faces)} ({a.backend}) and {len(b.faces)} "
+        f"({b.backend})" + (f": {ious}" if ious else "")
+    )
+    return MetricResult("faces", verdict, f1, detail)
+
+
+def text_cer(a: AnalysisResult, b: AnalysisResult, settings: CompareSettings) -> MetricResult:
+    """Character error rate of the two reading-order texts (edits over the longer text)."""
+    missing = _missing("text", a, b)
+    if missing is not None:
+        return _not_comparable("text_cer", missing)
+    assert a.text is not None and b.text is not None
+    distance = text_distance(a.text, b.text)
+    if not distance.first_length and not distance.second_length:
+        return MetricResult("text_cer", Agreement.AGREE, 0.0, "neither read any text")
+    verdict = Agreement.AGREE if distance.rate <= settings.text_cer_agree else Agreement.DISAGREE
+    detail = (
+        f"{distance.edits} character edit(s); {a.backend} read {distance.first_length} "
+        f"characters, {b.backend} {distance.second_length}"
+    )
+    return MetricResult("text_cer", verdict, distance.rate, detail)
+
+
+def text_lines(a: AnalysisResult, b: AnalysisResult, settings: CompareSettings) -> MetricResult:
+    """Share of the first side's lines matched by a line of the other (place or words)."""
+    missing = _missing("text", a, b)
+    if missing is not None:
+        return _not_comparable("text_lines", missing)
+    assert a.text is not None and b.text is not None
+    agreement = line_agreement(a.text, b.text, settings.iou_threshold)
+    if not agreement.first_lines and not agreement.second_lines:
+        return MetricResult("text_lines", Agreement.AGREE, 1.0, "neither read a line")
+    share = agreement.share
+    verdict = Agreement.AGREE if share >= settings.text_lines_agree else Agreement.DISAGREE
+    by_place = sum(m.iou >= settings.iou_threshold for m in agreement.matches)
+    detail = (
+        f"{len(agreement.matches)} of {agreement.first_lines} {a.backend} line(s) matched by "
+        f"one of {agreement.second_lines} {b.backend} line(s): {by_place} by place, "
+        f"{len(agreement.matches) - by_place} by words alone"
+    )
+    return MetricResult("text_lines", verdict, share, detail)
+
+
 Metric = Callable[[AnalysisResult, AnalysisResult, CompareSettings], MetricResult]
 
 METRICS: dict[str, Metric] = {
@@ -409,6 +496,9 @@ METRICS: dict[str, Metric] = {
     "adult": adult_scores,
     "image_type": image_type,
     "objects": objects,
+    "faces": faces,
+    "text_cer": text_cer,
+    "text_lines": text_lines,
 }
 """Every metric, in report order."""
 
@@ -423,6 +513,9 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "adult": "largest adult/racy/gore score difference; agree = same verdicts",
     "image_type": "same clip-art level and line-drawing flag",
     "objects": "F1 of objects matched by IoU and compatible label",
+    "faces": "F1 of face boxes matched by IoU",
+    "text_cer": "character error rate of the reading-order texts (lower is closer)",
+    "text_lines": "share of the first side's lines matched by place (polygon IoU) or words",
 }
 """What each metric's ``value`` means, for the table, the CSV header and the report."""
 
@@ -442,6 +535,7 @@ __all__ = [
     "MetricResult",
     "ObjectMatch",
     "compare_pair",
+    "match_boxes",
     "match_objects",
     "ranked_concepts",
     "ranked_concepts_all",

@@ -74,6 +74,7 @@ ul.tags li.unshared { background: var(--disagree-bg); color: var(--disagree); }
 section.replayed { border: 2px solid #e67700; border-radius: 8px; padding: 8px 16px;
                    margin: 16px 0; background: #fff9db; }
 table.metrics { margin-top: 12px; font-size: 13px; }
+ol.text { margin: 4px 0; padding-left: 20px; font-size: 12px; }
 """
 
 
@@ -322,6 +323,18 @@ def _thumbnail(
                 f'stroke="{colors[backend]}" stroke-width="3" '
                 f'vector-effect="non-scaling-stroke"><title>{label}</title></rect>'
             )
+        for face in (result.faces or ()) if result is not None else ():
+            b = face.box
+            label = escape(
+                f"{backend}: face"
+                + (f" {face.confidence:.0%}" if face.confidence is not None else "")
+            )
+            boxes.append(
+                f'<rect class="face" data-backend="{escape(backend)}" x="{b.x}" y="{b.y}" '
+                f'width="{b.width}" height="{b.height}" fill="none" '
+                f'stroke="{colors[backend]}" stroke-width="2" stroke-dasharray="6 3" '
+                f'vector-effect="non-scaling-stroke"><title>{label}</title></rect>'
+            )
     picture = (
         f'<image href="data:image/jpeg;base64,{encoded[0]}" x="0" y="0" width="{width}" '
         f'height="{height}" preserveAspectRatio="none"/>'
@@ -404,6 +417,11 @@ def _backend_column(
     if result.objects is not None:
         names = ", ".join(f"{o.name} {o.confidence:.0%}" for o in result.objects) or "none"
         body.append(f'<p class="objects">objects: {escape(names)}</p>')
+    if result.faces is not None:
+        body.append(f'<p class="faces">faces: {len(result.faces) or "none"}</p>')
+    if result.text is not None:
+        lines = "".join(f"<li>{escape(line.text)}</li>" for line in result.text)
+        body.append(f'<ol class="text">{lines}</ol>' if lines else '<p class="text">text: none</p>')
     if result.colors is not None:
         body.append(_colors(result))
     if result.adult is not None:

@@ -39,6 +39,12 @@ class CompareSettings:
         iou_threshold: Smallest intersection over union for two boxes to be the
             same object (the usual detection-benchmark choice).
         objects_agree: Smallest F1 of matched objects for the object lists to agree.
+        faces_agree: Smallest F1 of matched face boxes (at ``iou_threshold``) for the
+            face lists to agree.
+        text_cer_agree: Largest character error rate between the two texts that
+            still counts as reading the same thing (0.2: one character in five).
+        text_lines_agree: Smallest share of the first side's lines the second
+            matches (line polygons at ``iou_threshold``, or the same words).
         crosswalk: The label crosswalk (default table plus configured entries).
     """
 
@@ -49,6 +55,9 @@ class CompareSettings:
     accent_delta_e: float = 10.0
     iou_threshold: float = 0.5
     objects_agree: float = 0.5
+    faces_agree: float = 0.5
+    text_cer_agree: float = 0.2
+    text_lines_agree: float = 0.5
     crosswalk: Crosswalk = field(default_factory=Crosswalk.default, compare=False)
 
     def __post_init__(self) -> None:
@@ -60,6 +69,9 @@ class CompareSettings:
             "confidence_gap_agree",
             "iou_threshold",
             "objects_agree",
+            "faces_agree",
+            "text_cer_agree",
+            "text_lines_agree",
         ):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not 0.0 <= value <= 1.0:

@@ -162,3 +162,28 @@ def test_a_profile_face_is_found_by_the_mirrored_pass(skimage_data_dir):
     assert result.raw["faces"]["candidates"][faces.FRONTAL] == 0
     # By eye, his face spans about x 190-262, y 120-190 of the 512x512 photo.
     assert iou(face.box, BoundingBox(190, 120, 72, 70)) >= 0.5
+
+
+@needs_cv2
+def test_a_large_jpeg_is_decoded_reduced_and_its_boxes_are_in_full_size_pixels(
+    astronaut_png, tmp_path
+):
+    """A 2048 px photo is decoded at 1/2 (the detector needs 2 x DETECT_SIDE px), and the
+    face lands where it is in the 2048 px image, as it does from the full-size pixels."""
+    big = Image.open(astronaut_png).convert("RGB").resize((2048, 2048), Image.Resampling.BICUBIC)
+    path = tmp_path / "astronaut-4x.jpg"
+    big.save(path, quality=95)
+    analyzer = LocalAnalyzer()
+    assert analyzer._decode_size(frozenset({Feature.FACES})) == (2 * faces.DETECT_SIDE, 1)
+    assert analyzer._decode_size(frozenset({Feature.FACES, Feature.TEXT})) is None
+    result = analyze(path, backend="local", features=["faces", "metadata"])
+    assert result.raw["faces"]["searched"] == [faces.DETECT_SIDE, faces.DETECT_SIDE]
+    assert (result.metadata.width, result.metadata.height) == (2048, 2048)
+    face = result.faces[0]
+    # From the full-size pixels: the same face first (a grey copy made from other pixels
+    # may also tip a borderline window over: here, one weak box at 0.52 beside the face).
+    full = faces.detect(Image.open(path).convert("RGB"))[0][0]
+    assert iou(face.box, full.box) >= 0.9
+    by_eye = ASTRONAUT_BY_EYE
+    scaled = BoundingBox(by_eye.x * 4, by_eye.y * 4, by_eye.width * 4, by_eye.height * 4)
+    assert iou(face.box, scaled) >= 0.5

@@ -79,6 +79,17 @@ def test_a_missing_extra_names_the_pip_command(monkeypatch, chelsea_png):
         ocr.reset()
 
 
+def test_a_missing_onnxruntime_names_the_same_pip_command(monkeypatch, chelsea_png):
+    ocr.reset()
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # rapidocr there, its runtime not
+    try:
+        with pytest.raises(MissingDependencyError, match=r"pip install 'visionkit\[ocr\]'") as e:
+            _text(chelsea_png)
+        assert (e.value.module, e.value.extra) == ("onnxruntime", "ocr")
+    finally:
+        ocr.reset()
+
+
 def test_import_and_a_default_local_analysis_load_no_ocr_library(chelsea_png):
     probe = (
         "import json, sys, visionkit\n"

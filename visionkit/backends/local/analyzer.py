@@ -129,7 +129,7 @@ class LocalAnalyzer(Analyzer):
     ON_REQUEST: ClassVar[frozenset[Feature]] = frozenset({Feature.TEXT, Feature.FACES})
     """Offered only when asked for by name: OCR loads a second set of models (``ocr`` extra),
     faces OpenCV's cascades (``faces`` extra), and each costs far more than the rest
-    (faces: ~0.35 s per photo on 2 shared cores, docs/benchmarks/local-faces.md)."""
+    (faces: 50-300 ms per photo on 2 shared cores, docs/benchmarks/local-faces.md)."""
     capabilities: ClassVar[frozenset[Feature]] = ON_REQUEST | frozenset(
         {Feature.TAGS, Feature.OBJECTS, Feature.COLORS, Feature.IMAGE_TYPE, Feature.METADATA}
     )
@@ -170,7 +170,7 @@ class LocalAnalyzer(Analyzer):
     @property
     def default_features(self) -> frozenset[Feature]:
         """``features=None`` leaves out :attr:`ON_REQUEST` (text, faces): OCR costs ~1 s
-        per photo, faces ~0.35 s."""
+        per photo, faces 50-300 ms."""
         return self.supported_features - self.ON_REQUEST
 
     def _analyze(self, image: ImageInput, features: frozenset[Feature]) -> AnalysisResult:
@@ -184,12 +184,18 @@ class LocalAnalyzer(Analyzer):
         long and the CNN at one :data:`DECODE_MARGIN` times its input size, so a
         JPEG needs decoding only to that (1/2 to 1/8 scale in the decoder: a 12 MP
         photo costs a fraction of a full decode); metadata keeps the full size.
-        Any other feature (objects, text, faces, and what is added later) gets full
-        resolution.
+        Faces scan a grey copy :data:`~.faces.DETECT_SIDE` long, so they need
+        :data:`DECODE_MARGIN` times that on the long side (their boxes are scaled
+        back to the full size). Any other feature (objects, text, and what is added
+        later) gets full resolution.
         """
-        if not features <= _REDUCIBLE:
+        if not features <= _REDUCIBLE | {Feature.FACES}:
             return None
         long = WORK_SIDE if features & {Feature.COLORS, Feature.IMAGE_TYPE} else 0
+        if Feature.FACES in features:
+            from visionkit.backends.local.faces import DETECT_SIDE
+
+            long = max(long, DECODE_MARGIN * DETECT_SIDE)
         short = DECODE_MARGIN * self.classifier.image_size if Feature.TAGS in features else 1
         return (long, short)
 
@@ -253,7 +259,8 @@ class LocalAnalyzer(Analyzer):
         if Feature.FACES in features:  # before tags: _with_tags adds person/face from them
             from visionkit.backends.local import faces
 
-            result = faces.with_faces(result, loaded.pixels)
+            frame = loaded.original_size or loaded.pixels.size  # boxes in full-size pixels
+            result = faces.with_faces(result, loaded.pixels, frame)
         if Feature.TAGS in features:
             result = self._with_tags(result, self.classifier.predict([loaded.pixels])[0])
         if Feature.OBJECTS in features:

@@ -16,12 +16,16 @@ How a photo is searched (:func:`detect`):
 1. a grey copy, its long side shrunk to at most :data:`DETECT_SIDE` pixels
    (never enlarged), histogram-equalised so dim and flat photos reach the
    cascades' contrast;
-2. the three passes, each one ``detectMultiScale3`` with ``outputRejectLevels``
-   so each box comes with its last stage's sum (below);
+2. the frontal pass, and only when it finds nothing the two profile passes, each
+   one ``detectMultiScale3`` with ``outputRejectLevels`` so each box comes with
+   its last stage's sum (below). Each pass costs about the same, so a photo with
+   a frontal face pays a third of the three; the price is that a face turned
+   aside beside a frontal one is not looked for (:data:`PROFILE_ONLY_WITHOUT_FRONTAL`);
 3. boxes of the mirror pass flipped back, then non-maximum suppression over
    all of them: frontal boxes first, then by score, and any box overlapping a
    kept one (:meth:`Candidate.same_face`) is dropped;
-4. boxes scaled back to the pixels of the image as given: a
+4. boxes scaled back to the pixels of the image as given (or to ``frame``, the
+   full size of an image the decoder reduced): a
    :class:`~visionkit.images.LoadedImage` has EXIF orientation applied, so they
    land where the caller sees the face.
 
@@ -53,23 +57,33 @@ FRONTAL = "haarcascade_frontalface_alt2.xml"
 PROFILE = "haarcascade_profileface.xml"
 
 DETECT_SIDE = 400
-"""Long side of the grey copy the cascades scan. A face narrower than a twentieth
-of the photo's long side (``MIN_FACE / DETECT_SIDE``) is not found: 200 px at
-4000 x 3000, 100 px at 2000 x 1500. The scan's time grows with this side
-squared; docs/local-faces.md has the measured trade."""
+"""Long side of the grey copy the cascades scan. A face narrower than a sixteenth
+of the photo's long side (``MIN_FACE / DETECT_SIDE``) is not found: 240 px at
+4000 x 3000, 120 px at 2000 x 1500, 38 px at 632 x 474. The scan's time grows with
+this side squared; 360 px found the same reference faces but lost the turned face
+of scikit-image's ``camera`` (tests/backends/local/test_faces.py), 320 px also lost
+satya.jpg's (docs/local-faces.md has the measured trade)."""
 
-MIN_FACE = 20
-"""Smallest frontal face, in pixels of the grey copy: the cascade's own window."""
+MIN_FACE = 24
+"""Smallest frontal face, in pixels of the grey copy (the cascade's own window is 20):
+the smallest windows are the most numerous, and 24 px found the same 93 of 102
+reference faces and the same false faces as 20 px."""
 
 PROFILE_MIN_FACE = 30
 """Smallest profile face in the grey copy: the profile scans cost most at the
 smallest windows, and 30 px halves their time (faces turned aside are seldom tiny)."""
 
 SCALE_FACTOR = 1.1
-"""Step between the window sizes tried; 1.2 was faster and missed 4 more of 102 faces."""
+"""Step between the window sizes tried; 1.15 was faster and missed 2 more of 102 faces
+(satya.jpg's among them), 1.2 missed 4 more."""
 
 MIN_NEIGHBORS = 3
 """Overlapping hits a box needs (OpenCV's default)."""
+
+PROFILE_ONLY_WITHOUT_FRONTAL = True
+"""Run the two profile passes only on a photo where the frontal pass found no face.
+On the benchmark it changed neither recall (frontal faces) nor false faces (face-free
+photos run all three passes anyway) and cut a photo with people to a third."""
 
 NMS_IOU = 0.3
 """Boxes overlapping a kept box at least this much are the same face."""
@@ -187,31 +201,36 @@ def grey_copy(pixels: Image.Image) -> tuple[np.ndarray, float]:
 
 
 def candidates(grey: np.ndarray) -> list[Candidate]:
-    """Every box the three passes find in ``grey``, in its pixels."""
+    """Every box the passes find in ``grey``, in its pixels: the frontal pass, then the
+    profile passes (image and mirror) unless :data:`PROFILE_ONLY_WITHOUT_FRONTAL` and
+    the frontal pass found a face."""
     found = cascades()
+    with _run_lock:
+        out = _scan(found[FRONTAL], grey, MIN_FACE)
+        if not (out and PROFILE_ONLY_WITHOUT_FRONTAL):
+            out += _scan(found[PROFILE], grey, PROFILE_MIN_FACE)
+            out += _scan(found[PROFILE], grey, PROFILE_MIN_FACE, mirrored=True)
+    return out
+
+
+def _scan(
+    cascade: _Cascade, grey: np.ndarray, smallest: int, *, mirrored: bool = False
+) -> list[Candidate]:
+    """One ``detectMultiScale3`` pass over ``grey`` (or its mirror, boxes flipped back)."""
     width = grey.shape[1]
-    mirror = np.ascontiguousarray(grey[:, ::-1])
-    passes = (
-        (found[FRONTAL], grey, False, MIN_FACE),
-        (found[PROFILE], grey, False, PROFILE_MIN_FACE),
-        (found[PROFILE], mirror, True, PROFILE_MIN_FACE),
+    image = np.ascontiguousarray(grey[:, ::-1]) if mirrored else grey
+    boxes, _levels, weights = cascade.classifier.detectMultiScale3(
+        image,
+        scaleFactor=SCALE_FACTOR,
+        minNeighbors=MIN_NEIGHBORS,
+        minSize=(smallest, smallest),
+        outputRejectLevels=True,
     )
     out = []
-    with _run_lock:
-        for cascade, image, mirrored, smallest in passes:
-            boxes, _levels, weights = cascade.classifier.detectMultiScale3(
-                image,
-                scaleFactor=SCALE_FACTOR,
-                minNeighbors=MIN_NEIGHBORS,
-                minSize=(smallest, smallest),
-                outputRejectLevels=True,
-            )
-            for (x, y, w, h), weight in zip(boxes, np.ravel(weights), strict=True):
-                left = width - x - w if mirrored else x
-                margin = max(float(weight) - cascade.last_threshold, 0.0)
-                out.append(
-                    Candidate(float(left), float(y), float(w), float(h), margin, cascade.name)
-                )
+    for (x, y, w, h), weight in zip(boxes, np.ravel(weights), strict=True):
+        left = width - x - w if mirrored else x
+        margin = max(float(weight) - cascade.last_threshold, 0.0)
+        out.append(Candidate(float(left), float(y), float(w), float(h), margin, cascade.name))
     return out
 
 
@@ -229,24 +248,33 @@ def confidence(candidate: Candidate) -> float:
     return round(1.0 - math.exp(-candidate.margin / CONFIDENCE_SCALE[candidate.cascade]), 4)
 
 
-def detect(pixels: Image.Image) -> tuple[tuple[Face, ...], dict[str, Any]]:
-    """The faces in ``pixels``, boxes in its pixel coordinates, most confident first,
-    and what ``raw["faces"]`` records (detector, the copy's size, boxes per pass)."""
+def detect(
+    pixels: Image.Image, frame: tuple[int, int] | None = None
+) -> tuple[tuple[Face, ...], dict[str, Any]]:
+    """The faces in ``pixels``, most confident first, and what ``raw["faces"]`` records
+    (detector, the copy's size, boxes per pass).
+
+    Boxes are in the pixels of ``frame`` (width, height), the image's full size
+    when the decoder gave a reduced ``pixels``, else of ``pixels`` itself.
+    """
+    width, height = frame or pixels.size
     grey, scale = grey_copy(pixels)
+    sx, sy = scale * pixels.width / width, scale * pixels.height / height
     found = candidates(grey)
     kept = suppress(found)
     faces = []
     for c in kept:
         box = BoundingBox.from_xyxy(
-            max(c.x / scale, 0.0),
-            max(c.y / scale, 0.0),
-            min((c.x + c.width) / scale, pixels.width),
-            min((c.y + c.height) / scale, pixels.height),
+            max(c.x / sx, 0.0),
+            max(c.y / sy, 0.0),
+            min((c.x + c.width) / sx, width),
+            min((c.y + c.height) / sy, height),
         )
         faces.append(Face(box=box, confidence=confidence(c)))
     faces.sort(key=lambda f: -(f.confidence or 0.0))
     record = {
-        "detector": f"opencv {_cv2().__version__} haar {FRONTAL} + {PROFILE} (and mirrored)",
+        "detector": f"opencv {_cv2().__version__} haar {FRONTAL} + {PROFILE} (and mirrored) "
+        "where no frontal face is found",
         "searched": [int(grey.shape[1]), int(grey.shape[0])],
         "candidates": {name: sum(c.cascade == name for c in found) for name in (FRONTAL, PROFILE)},
         "kept": len(kept),
@@ -254,9 +282,12 @@ def detect(pixels: Image.Image) -> tuple[tuple[Face, ...], dict[str, Any]]:
     return tuple(faces), record
 
 
-def with_faces(result: AnalysisResult, pixels: Image.Image) -> AnalysisResult:
-    """``result`` with the ``faces`` of ``pixels`` and its ``raw["faces"]`` record."""
-    faces, record = detect(pixels)
+def with_faces(
+    result: AnalysisResult, pixels: Image.Image, frame: tuple[int, int] | None = None
+) -> AnalysisResult:
+    """``result`` with the ``faces`` of ``pixels`` (boxes in ``frame``, :func:`detect`)
+    and its ``raw["faces"]`` record."""
+    faces, record = detect(pixels, frame)
     return replace(result, faces=faces, raw={**(result.raw or {}), "faces": record})
 
 
