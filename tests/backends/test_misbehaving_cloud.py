@@ -196,6 +196,22 @@ def test_a_malformed_retry_after_is_treated_as_absent(cloud, server):
     assert info.value.retry_after is None
 
 
+def test_google_re_sending_a_per_image_transient_error_is_bounded_by_the_deadline(server):
+    """Google's stand-in for a poll that never ends: a 200 whose one image says
+    UNAVAILABLE every time, re-sent as often as the retry settings allow."""
+    google = _google(server.url)
+    server.behaviour = answer(
+        200,
+        json.dumps({"responses": [{"error": {"code": 14, "message": "unavailable"}}]}).encode(),
+    )
+    limits = {"max_retries": 1000, "max_retry_time_s": 1000.0, "backoff_max_s": 0.05}
+    analyzer = google.build(backoff_base_s=0.05, **limits)
+    with analyzer, pytest.raises(BackendTimeoutError) as info:
+        analyzer.analyze(IMAGE, ["tags"])
+    assert "deadline" in str(info.value)
+    assert 2 <= len(server.requests) < 1000
+
+
 # -- bounded memory ------------------------------------------------------------------------
 
 

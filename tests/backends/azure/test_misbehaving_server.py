@@ -21,6 +21,7 @@ from backends.http.fake_server import (
 )
 
 from visionkit.backends.azure import AzureAnalyzer
+from visionkit.cache.store import ResultCache
 from visionkit.errors import (
     AuthenticationError,
     BackendError,
@@ -113,6 +114,23 @@ def test_read_polling_that_never_ends_is_a_timeout_naming_the_operation(server):
     with azure, pytest.raises(BackendTimeoutError) as info:
         azure.analyze(URL, ["text"])
     assert "Read operation" in str(info.value)
+    assert len(server.requests) > 2  # it did poll, until the deadline
+
+
+async def test_async_read_polling_that_never_ends_is_a_timeout_naming_the_operation(server):
+    location = f"{server.url}vision/v3.2/read/analyzeResults/forever"
+
+    def behave(request, sock):
+        if request.method == "POST":
+            answer(202, b"", {"Operation-Location": location})(request, sock)
+        else:
+            answer(200, json.dumps({"status": "running"}).encode())(request, sock)
+
+    server.behaviour = behave
+    async with _azure(server, read_poll_interval_s=0.05) as azure:
+        with pytest.raises(BackendTimeoutError) as info:
+            await azure.read_text_async(URL)
+    assert "Read operation" in str(info.value)
 
 
 # -- bounded memory ------------------------------------------------------------------------
@@ -148,15 +166,20 @@ def test_a_401_that_echoes_the_key_does_not_leak_it(server, caplog):
     assert KEY not in caplog.text
 
 
-def test_a_200_that_echoes_the_key_keeps_it_out_of_the_result(server, caplog):
+def test_a_200_that_echoes_the_key_keeps_it_out_of_the_result(server, caplog, tmp_path):
     body = {"tags": [{"name": KEY, "confidence": 0.9}], "requestId": KEY, "echo": {KEY: KEY}}
-    server.behaviour = answer(200, json.dumps(body).encode())
+    server.behaviour = answer(200, json.dumps(body).encode(), {"apim-request-id": KEY})
     caplog.set_level(logging.DEBUG)
     with _azure(server) as azure:
         result = azure.analyze(URL, ["tags"])
     assert KEY not in result.to_json()
+    assert KEY not in json.dumps(result.raw) and KEY not in repr(result)
     assert KEY not in caplog.text
     assert_valid_result(result, ["tags"])
+    cache = ResultCache(tmp_path / "results.sqlite")  # still open: its -wal file is there too
+    cache.put("key", result)
+    stored = [p for p in tmp_path.iterdir() if p.is_file()]
+    assert all(KEY.encode() not in p.read_bytes() for p in stored)
 
 
 @pytest.mark.parametrize(
