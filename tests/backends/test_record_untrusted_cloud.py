@@ -22,9 +22,17 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from backends.http.fake_server import MisbehavingServer, Request, answer
+from backends.http.fake_server import (
+    MisbehavingServer,
+    Request,
+    answer,
+    drip,
+    endless,
+    gzip_bomb,
+)
 from PIL import Image
 
+from visionkit.errors import BackendError, BackendTimeoutError
 from visionkit.testing import load_cassette, replay
 
 
@@ -229,3 +237,69 @@ def test_aws_secrets_and_the_sigv4_signature_echoed_back_never_reach_the_cassett
     # fresh for each request and useless for any other, is only scrubbed from cassettes.
     _assert_none_in(recorded.to_json(), [secret, token, access])
     assert dict(interaction.request.headers).get("x-amz-security-token") in (None, "<redacted>")
+
+
+# -- a hostile answer costs a recording what it costs a live call ---------------------------
+
+
+def _build(cloud: str, url: str) -> Any:
+    settings = {"deadline_s": 1.0, "max_retries": 0}
+    if cloud == "google":
+        from visionkit.backends.google import GoogleAnalyzer
+
+        return GoogleAnalyzer(api_key="AIzaSyVK-record-0123", endpoint=url.rstrip("/"), **settings)
+    pytest.importorskip("botocore")
+    from visionkit.backends.aws import AwsAnalyzer
+
+    return AwsAnalyzer(
+        region="eu-west-1",
+        endpoint_url=url,
+        access_key_id="AKIAVKFAKERECORD001",
+        secret_access_key="vkfake/record-secret-0001",
+        **settings,
+    )
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "error", "says"),
+    [
+        pytest.param(drip(), BackendTimeoutError, "deadline", id="drips-its-body"),
+        pytest.param(endless(), BackendError, "bytes", id="endless-body"),
+        pytest.param(gzip_bomb(1), BackendError, "bytes", id="gzip-bomb"),
+    ],
+)
+@pytest.mark.parametrize("cloud", ["google", "aws"])
+def test_recording_a_hostile_answer_is_bounded_like_a_live_call_and_writes_nothing(
+    misbehaving_server: MisbehavingServer, tmp_path: Path, cloud, behaviour, error, says
+) -> None:
+    """The recorder passes the body on as it arrives: the deadline and the size cap hold
+    (it used to read the whole body first, so a drip hung it and an endless body filled
+    its memory)."""
+    misbehaving_server.behaviour = behaviour
+    path = tmp_path / "hostile"
+    analyzer = _build(cloud, misbehaving_server.url)
+    with pytest.raises(error) as info:
+        _record(path, analyzer)
+    assert says in str(info.value)
+    assert not path.exists() or not list(path.glob("*.json"))
+
+
+async def test_recording_an_async_call_is_bounded_by_its_deadline_too(
+    misbehaving_server: MisbehavingServer, tmp_path: Path
+) -> None:
+    misbehaving_server.behaviour = drip()
+    google = _build("google", misbehaving_server.url)
+    with pytest.raises(BackendTimeoutError):
+        await _record_async(tmp_path / "hostile", google)
+    assert not list((tmp_path / "hostile").glob("*.json"))
+
+
+def _record(path: Path, analyzer: Any) -> None:
+    with replay(path, mode="record"), analyzer:
+        analyzer.analyze(IMAGE, ["tags"])
+
+
+async def _record_async(path: Path, analyzer: Any) -> None:
+    with replay(path, mode="record"):
+        async with analyzer:
+            await analyzer.analyze_async(IMAGE, ["tags"])
