@@ -169,20 +169,15 @@ async def test_the_deadline_holds_for_async_calls(cloud, server):
             await analyzer.analyze_async(IMAGE, ["tags"])
 
 
-def _slow_503(request: Any, sock: Any) -> None:
-    """A 503 (retryable) whose body drips: each attempt is slow, and they are retried."""
-    import time
-
-    sock.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 50\r\n\r\n")
-    for _ in range(50):
-        sock.sendall(b" ")
-        time.sleep(0.1)
-
-
 def test_503_with_slow_bodies_is_bounded_by_the_deadline(cloud, server):
-    server.behaviour = _slow_503
-    with cloud.build(max_retries=5) as analyzer, pytest.raises(BackendTimeoutError):
+    """Each 503 takes a quarter of the deadline to arrive and is retried at once, for as
+    many retries as anyone likes: the deadline, not the retry count, ends the call."""
+    server.behaviour = drip(byte_every_s=0.05, total=5, status=503)
+    analyzer = cloud.build(max_retries=100, backoff_base_s=0.0)
+    with analyzer, pytest.raises(BackendTimeoutError) as info:
         analyzer.analyze(IMAGE, ["tags"])
+    assert "deadline" in str(info.value)
+    assert 2 <= len(server.requests) < 100  # retried, and stopped by the deadline
 
 
 @pytest.mark.parametrize("value", ["20", "3600", "1e9", "Fri, 01 Jan 2100 00:00:00 GMT"])
@@ -199,6 +194,22 @@ def test_a_malformed_retry_after_is_treated_as_absent(cloud, server):
     with cloud.build() as analyzer, pytest.raises(RateLimitError) as info:
         analyzer.analyze(IMAGE, ["tags"])
     assert info.value.retry_after is None
+
+
+def test_google_re_sending_a_per_image_transient_error_is_bounded_by_the_deadline(server):
+    """Google's stand-in for a poll that never ends: a 200 whose one image says
+    UNAVAILABLE every time, re-sent as often as the retry settings allow."""
+    google = _google(server.url)
+    server.behaviour = answer(
+        200,
+        json.dumps({"responses": [{"error": {"code": 14, "message": "unavailable"}}]}).encode(),
+    )
+    limits = {"max_retries": 1000, "max_retry_time_s": 1000.0, "backoff_max_s": 0.05}
+    analyzer = google.build(backoff_base_s=0.05, **limits)
+    with analyzer, pytest.raises(BackendTimeoutError) as info:
+        analyzer.analyze(IMAGE, ["tags"])
+    assert "deadline" in str(info.value)
+    assert 2 <= len(server.requests) < 1000
 
 
 # -- bounded memory ------------------------------------------------------------------------

@@ -159,6 +159,16 @@ class TokenBucket:
             self._tokens -= 1.0
             return 0.0 if self._tokens >= 0 else -self._tokens / self._rate
 
+    def refund(self) -> None:
+        """Give back a token reserved by a request that gave up waiting for it.
+
+        A waiter cancelled at its deadline would otherwise leave its reservation
+        behind, and every later request would queue behind tokens no one uses.
+        """
+        with self._lock:
+            self._refill(self._clock.now())
+            self._tokens = min(self._burst, self._tokens + 1.0)
+
     def block_for(self, seconds: float) -> None:
         """Hand out no token for ``seconds`` from now (a service's ``Retry-After``)."""
         with self._lock:
@@ -189,6 +199,16 @@ class AdaptiveRateLimiter:
     rate at which the service last refused, so the rate climbs back linearly
     and a transient squeeze costs seconds, not the rest of the run. Without a
     configured limit the first 429 starts pacing at half the rate just observed.
+
+    A 429 whose ``Retry-After`` is ``max_pause_s`` or more is the refused
+    request's failure alone (it fails with that value, so the caller can wait):
+    the others neither pause nor slow down for it. Requests queued behind such
+    a pause, or behind a rate halved for it, would spend their whole deadline
+    waiting and fail too, so one answer saying "come back in an hour" would
+    cost every good image of the run; if the service means it, every request
+    gets the same answer and fails at once with it. ``analyze_many`` sets
+    ``max_pause_s`` to the backend's per-call ``deadline_s``. A request
+    cancelled while it waits (at its deadline) gives its token back.
     """
 
     limit: RateLimit | None = None
@@ -196,6 +216,7 @@ class AdaptiveRateLimiter:
     min_per_second: float = 1 / 60
     recovery: float = 0.02
     stats: LimiterStats = field(default_factory=LimiterStats)
+    max_pause_s: float = math.inf
 
     def __post_init__(self) -> None:
         ceiling = self.limit.per_second if self.limit else math.inf
@@ -216,14 +237,22 @@ class AdaptiveRateLimiter:
         """Sleep until a request may go; return its send time, for :meth:`observe`."""
         wait = self._reserve()
         if wait > 0:
-            self.clock.sleep(wait)
+            try:
+                self.clock.sleep(wait)
+            except BaseException:
+                self._give_up()
+                raise
         return self.clock.now()
 
     async def acquire_async(self) -> float:
         """The awaitable twin of :meth:`acquire`."""
         wait = self._reserve()
         if wait > 0:
-            await self.clock.asleep(wait)
+            try:
+                await self.clock.asleep(wait)
+            except BaseException:  # cancelled at the call's deadline: the token is not used
+                self._give_up()
+                raise
         return self.clock.now()
 
     def observe(self, sent_at: float, status: int, retry_after: float | None = None) -> None:
@@ -233,10 +262,23 @@ class AdaptiveRateLimiter:
                 self._recover()
                 return
             self.stats.throttled += 1
+            if retry_after is not None and retry_after >= self.max_pause_s:
+                logger.info(
+                    "HTTP 429 with Retry-After %.0fs, longer than the %gs a call may take: "
+                    "that request fails with it; the others neither pause nor slow down",
+                    retry_after,
+                    self.max_pause_s,
+                )
+                return
             if sent_at >= self._hold_until:
                 self._slow_down()
             if retry_after:
                 self._bucket.block_for(retry_after)
+
+    def _give_up(self) -> None:
+        self._bucket.refund()
+        with self._lock:
+            self.stats.requests -= 1  # it never left
 
     def _reserve(self) -> float:
         wait = self._bucket.reserve()

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import math
 import queue
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
@@ -82,7 +83,10 @@ def open_batch_analyzer(
         limiter = AdaptiveRateLimiter(limit)
         # Several small pools: httpcore's work per request grows with its pool's size.
         transport = RateLimitedTransport(limiter, transport=ShardedTransport(width))
-        return new_analyzer(name, options, transport=transport), limiter, True
+        analyzer = new_analyzer(name, options, transport=transport)
+        # A pause no call could sit out within its deadline only fails the calls behind it.
+        limiter.max_pause_s = getattr(analyzer.options, "deadline_s", math.inf)
+        return analyzer, limiter, True
     if limit is not None and not cls.is_remote():
         raise ConfigError(
             f"rate= limits calls to a cloud service; the {name!r} backend makes none."

@@ -10,6 +10,11 @@ them: every attempt the service really answered is recorded, in order.
 request to the real transport without showing the response to anyone, and a
 recorder is nothing without the response.)
 
+The body is passed on to the caller as it arrives, not read first, so the
+caller's deadline and size cap hold while recording as they do live (a body
+that drips or never ends must not hang a recording or fill its memory); an
+exchange is recorded once its body has been read to the end.
+
 Interactions are scrubbed as they are captured and written only when the block
 ends without an exception: a half-recorded scenario on disk would be replayed
 by ``mode="auto"`` as if it were whole.
@@ -18,7 +23,7 @@ by ``mode="auto"`` as if it were whole.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -77,22 +82,14 @@ class Recorder:
         ) -> httpx.Response:
             request.read()
             response = sync_original(transport, request)
-            try:
-                raw = b"".join(response.iter_raw())
-            finally:
-                response.close()
-            return recorder._capture(request, response, raw)
+            return recorder._tee(request, response, _Tee(response, recorder, request))
 
         async def handle_async_request(
             transport: httpx.AsyncHTTPTransport, request: httpx.Request
         ) -> httpx.Response:
             await request.aread()
             response = await async_original(transport, request)
-            try:
-                raw = b"".join([chunk async for chunk in response.aiter_raw()])
-            finally:
-                await response.aclose()
-            return recorder._capture(request, response, raw)
+            return recorder._tee(request, response, _AsyncTee(response, recorder, request))
 
         self._patches = [
             mock.patch.object(httpx.HTTPTransport, "handle_request", handle_request),
@@ -123,13 +120,33 @@ class Recorder:
                 return []
             return write_cassette(directory, list(self.interactions))
 
-    def _capture(
-        self, request: httpx.Request, response: httpx.Response, raw: bytes
+    def _tee(
+        self,
+        request: httpx.Request,
+        response: httpx.Response,
+        stream: httpx.SyncByteStream | httpx.AsyncByteStream,
     ) -> httpx.Response:
-        """Record one exchange and give the caller an unread copy of the response.
+        """The response for the caller, its body read through ``stream`` as it arrives.
 
-        ``raw`` is the body as sent (possibly gzip); the cassette stores it
-        decoded, the caller gets it as sent, with the original headers.
+        The body is not read here: the caller reads it under its own deadline
+        and size cap (a dripping or endless body must cost a recording what it
+        costs a real call, not hang it), and the exchange is recorded when the
+        caller has read it to the end. One the caller gave up on is not
+        recorded; the call failed, so the session writes nothing anyway.
+        """
+        check_recordable(secrets_in(request, self.rules))
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=stream,
+            extensions=response.extensions,
+            request=request,
+        )
+
+    def _capture(self, request: httpx.Request, response: httpx.Response, raw: bytes) -> None:
+        """Record one exchange whose whole body (as sent, possibly gzip) is ``raw``.
+
+        The cassette stores the body decoded; the caller got it as sent.
         """
         decoded = httpx.Response(response.status_code, headers=response.headers, content=raw)
         interaction = Interaction(
@@ -139,23 +156,56 @@ class Recorder:
             ),
             recorded_at=now_utc(),
         )
-        secrets = secrets_in(request, self.rules)
-        check_recordable(secrets)
         scrubbed = scrub_interaction(
             interaction,
-            secrets=secrets,
+            secrets=secrets_in(request, self.rules),
             hosts=[request.url.netloc.decode("ascii")],
             rules=self.rules,
         )
         with self._lock:
             self.interactions.append(scrubbed)
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            stream=httpx.ByteStream(raw),
-            extensions=response.extensions,
-            request=request,
-        )
+
+
+class _Tee(httpx.SyncByteStream):
+    """A response body passed on chunk by chunk, recorded once it has been read to the end."""
+
+    def __init__(
+        self, response: httpx.Response, recorder: Recorder, request: httpx.Request
+    ) -> None:
+        self._response = response
+        self._recorder = recorder
+        self._request = request
+        self._parts: list[bytes] = []
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._response.iter_raw():
+            self._parts.append(chunk)
+            yield chunk
+        self._recorder._capture(self._request, self._response, b"".join(self._parts))
+
+    def close(self) -> None:
+        self._response.close()
+
+
+class _AsyncTee(httpx.AsyncByteStream):
+    """The awaitable twin of :class:`_Tee`."""
+
+    def __init__(
+        self, response: httpx.Response, recorder: Recorder, request: httpx.Request
+    ) -> None:
+        self._response = response
+        self._recorder = recorder
+        self._request = request
+        self._parts: list[bytes] = []
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._response.aiter_raw():
+            self._parts.append(chunk)
+            yield chunk
+        self._recorder._capture(self._request, self._response, b"".join(self._parts))
+
+    async def aclose(self) -> None:
+        await self._response.aclose()
 
 
 __all__ = ["Recorder"]

@@ -9,8 +9,9 @@ Three layers, because each catches what the others miss:
    ``access_token``...) are redacted in requests and dropped from responses; so
    are string values under such keys in JSON bodies.
 2. **By value**: every secret value seen in the live request (and any the
-   caller names) is replaced wherever else it appears, so a service that
-   echoes the key in a body or a redirect URL cannot leak it either.
+   caller names, and every secret a backend was configured with) is replaced
+   wherever else it appears, as sent, JSON-escaped or percent-encoded, so a
+   service that echoes the key in a body or a redirect URL cannot leak it either.
 3. **By host**: the endpoint's ``scheme://host`` becomes ``https://<endpoint>``
    (the bare host ``<endpoint>``); replay puts the live endpoint back, so an
    ``Operation-Location`` recorded against one resource works against any.
@@ -22,11 +23,13 @@ so ``x-api-key`` and ``accessKey`` are sensitive but ``keywords`` is not.
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import httpx
 
@@ -88,11 +91,19 @@ class ScrubRules:
 DEFAULT_RULES = ScrubRules()
 
 
+_AUTH_PARAM = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)=([^\s,]+)")
+"""``name=value`` in an ``Authorization`` header (RFC 9110 auth-params, SigV4's list)."""
+
+
 def secrets_in(request: httpx.Request, rules: ScrubRules = DEFAULT_RULES) -> set[str]:
     """Values of ``request``'s sensitive headers and query parameters.
 
     ``Authorization: Bearer abc`` yields both the whole value and ``abc``, since
-    a service may echo the token alone.
+    a service may echo the token alone. So does each sensitive parameter of a
+    scheme's parameter list: AWS SigV4's ``Credential=AKID/20261204/eu-west-1/
+    rekognition/aws4_request, SignedHeaders=..., Signature=hex`` yields the
+    signature, the credential scope and the access key id before its first
+    ``/`` (not secret on its own, but it names the account; a cassette is public).
     """
     values: set[str] = set(rules.extra_secrets)
     named = [v for k, v in request.headers.items() if rules.is_sensitive(k)]
@@ -101,6 +112,11 @@ def secrets_in(request: httpx.Request, rules: ScrubRules = DEFAULT_RULES) -> set
         values.add(value)
         # "Bearer abc" yields "abc" too; a short word of the scheme ("Bearer") is no secret.
         values.update(part for part in value.split() if len(part) >= MIN_SECRET_LENGTH)
+        for name, param in _AUTH_PARAM.findall(value):
+            if rules.is_sensitive(name):
+                values.update(
+                    v for v in (param, param.split("/")[0]) if len(v) >= MIN_SECRET_LENGTH
+                )
     values.update(v for v in known_secrets() if len(v) >= MIN_SECRET_LENGTH)
     return {v for v in values if v}
 
@@ -258,7 +274,16 @@ class _Replacer:
                 pairs[name] = HOST_PLACEHOLDER
         for secret in secrets:
             if secret:
-                pairs[secret] = REDACTED
+                # The forms an echo takes: as sent, JSON-escaped, percent-encoded (in a
+                # URL path, a query, a form body).
+                for form in (
+                    secret,
+                    json.dumps(secret)[1:-1],
+                    quote(secret, safe=""),
+                    quote(secret),
+                    quote_plus(secret),
+                ):
+                    pairs[form] = REDACTED
         self._pairs = sorted(pairs.items(), key=lambda p: len(p[0]), reverse=True)
 
     def text(self, value: str) -> str:

@@ -21,6 +21,7 @@ from backends.http.fake_server import (
 )
 
 from visionkit.backends.azure import AzureAnalyzer
+from visionkit.cache.store import ResultCache
 from visionkit.errors import (
     AuthenticationError,
     BackendError,
@@ -73,9 +74,14 @@ async def test_the_deadline_holds_for_async_calls(server):
 
 
 def test_503_with_slow_bodies_is_bounded_by_the_deadline(server):
-    server.behaviour = drip(byte_every_s=0.1, total=50)
-    with _azure(server, max_retries=5) as azure, pytest.raises(BackendTimeoutError):
+    """Each 503 takes a quarter of the deadline to arrive and is retried at once, for as
+    many retries as anyone likes: the deadline, not the retry count, ends the call."""
+    server.behaviour = drip(byte_every_s=0.05, total=5, status=503)
+    azure = _azure(server, max_retries=100, backoff_base_s=0.0)
+    with azure, pytest.raises(BackendTimeoutError) as info:
         azure.analyze(URL, ["tags"])
+    assert "deadline" in str(info.value)
+    assert 2 <= len(server.requests) < 100  # retried, and stopped by the deadline
 
 
 @pytest.mark.parametrize("value", ["3600", "1e9", "Fri, 01 Jan 2100 00:00:00 GMT"])
@@ -107,6 +113,23 @@ def test_read_polling_that_never_ends_is_a_timeout_naming_the_operation(server):
     azure = _azure(server, read_poll_interval_s=0.05)
     with azure, pytest.raises(BackendTimeoutError) as info:
         azure.analyze(URL, ["text"])
+    assert "Read operation" in str(info.value)
+    assert len(server.requests) > 2  # it did poll, until the deadline
+
+
+async def test_async_read_polling_that_never_ends_is_a_timeout_naming_the_operation(server):
+    location = f"{server.url}vision/v3.2/read/analyzeResults/forever"
+
+    def behave(request, sock):
+        if request.method == "POST":
+            answer(202, b"", {"Operation-Location": location})(request, sock)
+        else:
+            answer(200, json.dumps({"status": "running"}).encode())(request, sock)
+
+    server.behaviour = behave
+    async with _azure(server, read_poll_interval_s=0.05) as azure:
+        with pytest.raises(BackendTimeoutError) as info:
+            await azure.read_text_async(URL)
     assert "Read operation" in str(info.value)
 
 
@@ -143,15 +166,20 @@ def test_a_401_that_echoes_the_key_does_not_leak_it(server, caplog):
     assert KEY not in caplog.text
 
 
-def test_a_200_that_echoes_the_key_keeps_it_out_of_the_result(server, caplog):
+def test_a_200_that_echoes_the_key_keeps_it_out_of_the_result(server, caplog, tmp_path):
     body = {"tags": [{"name": KEY, "confidence": 0.9}], "requestId": KEY, "echo": {KEY: KEY}}
-    server.behaviour = answer(200, json.dumps(body).encode())
+    server.behaviour = answer(200, json.dumps(body).encode(), {"apim-request-id": KEY})
     caplog.set_level(logging.DEBUG)
     with _azure(server) as azure:
         result = azure.analyze(URL, ["tags"])
     assert KEY not in result.to_json()
+    assert KEY not in json.dumps(result.raw) and KEY not in repr(result)
     assert KEY not in caplog.text
     assert_valid_result(result, ["tags"])
+    cache = ResultCache(tmp_path / "results.sqlite")  # still open: its -wal file is there too
+    cache.put("key", result)
+    stored = [p for p in tmp_path.iterdir() if p.is_file()]
+    assert all(KEY.encode() not in p.read_bytes() for p in stored)
 
 
 @pytest.mark.parametrize(

@@ -129,12 +129,15 @@ def _wait(stop: threading.Event | None, seconds: float) -> None:
         time.sleep(0.02)
 
 
-def drip(byte_every_s: float = 0.05, total: int = 10_000) -> Behaviour:
-    """Headers at once, then the body one byte at a time, slower than anyone should wait."""
+def drip(byte_every_s: float = 0.05, total: int = 10_000, status: int = 200) -> Behaviour:
+    """Headers at once, then the body one byte at a time, slower than anyone should wait.
+
+    ``status`` makes it a slow error instead (a 503 whose body takes its time).
+    """
 
     def behave(request: Request, sock: socket.socket) -> None:
         sock.sendall(
-            f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
             f"Content-Length: {total}\r\n\r\n".encode()
         )
         for _ in range(total):

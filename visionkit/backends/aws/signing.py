@@ -28,6 +28,7 @@ import httpx
 
 from visionkit.backends.aws.options import AwsOptions
 from visionkit.errors import ConfigError
+from visionkit.options import checked_secret
 
 if TYPE_CHECKING:
     from botocore.credentials import Credentials
@@ -96,7 +97,7 @@ def resolve_identity(options: AwsOptions) -> AwsIdentity:
                 options.session_token.reveal() if options.session_token else None,
             )
         else:
-            credentials = session.get_credentials()
+            credentials = _checked_chain(session.get_credentials(), credentials_mod)
     except exceptions.ProfileNotFound as exc:
         raise ConfigError(
             f"The AWS profile {options.profile!r} is not in ~/.aws/config or "
@@ -127,6 +128,30 @@ def resolve_identity(options: AwsOptions) -> AwsIdentity:
             backend="aws",
         )
     return AwsIdentity(credentials=credentials, region=str(region))
+
+
+def _checked_chain(credentials: Any, credentials_mod: ModuleType) -> Any:
+    """Keys from botocore's chain (``AWS_*`` variables, ~/.aws files) held to the rules
+    the aws.* options are: surrounding whitespace stripped, anything else a header cannot
+    carry a ConfigError that does not quote it. Left in, httpx would refuse the session
+    token's header with a message (and a DEBUG log line) quoting it, or raise a bare
+    UnicodeEncodeError. Refreshable credentials are checked as they stand now."""
+    if credentials is None:
+        return None
+    frozen = credentials.get_frozen_credentials()
+    where = "found by botocore (AWS_* environment variables or ~/.aws/credentials)"
+    parts = (
+        ("access key id", frozen.access_key),
+        ("secret access key", frozen.secret_key),
+        ("session token", frozen.token),
+    )
+    clean = [
+        checked_secret(value, name=f"The AWS {name} {where}").reveal() if value else value
+        for name, value in parts
+    ]
+    if clean == [value for _, value in parts] or hasattr(credentials, "refresh_needed"):
+        return credentials
+    return credentials_mod.Credentials(*clean, method=getattr(credentials, "method", None))
 
 
 class _NoCanonicalRequest(logging.Filter):

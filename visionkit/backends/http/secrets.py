@@ -9,8 +9,9 @@ of any vendor, only the secret values it is given (and, by default, every
 secret validated in this process, :func:`visionkit.options.known_secrets`).
 
 Secrets are replaced whatever their length, along with the forms an echo may
-take: JSON-escaped, percent-encoded. JSON is scrubbed after decoding, string by
-string (keys too), so ``\\u`` escapes cannot hide a value.
+take: JSON-escaped, percent-encoded, escaped as a ``repr`` shows it. JSON is
+scrubbed after decoding, string by string (keys too), so ``\\u`` escapes
+cannot hide a value.
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ class Scrubber:
             forms.add(value)
             forms.add(json.dumps(value)[1:-1])
             forms.add(quote(value, safe=""))
+            # As a repr quotes it: h11's "Illegal header value b'...'" logs and messages.
+            forms.add(repr(value)[1:-1])
+            forms.add(value.encode("unicode_escape").decode("ascii"))
+            forms.add(repr(value.encode("utf-8", "backslashreplace"))[2:-1])
         self._forms = sorted(forms, key=len, reverse=True)
 
     def __bool__(self) -> bool:
