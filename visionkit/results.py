@@ -29,7 +29,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any, TypeVar, Union
 
-SCHEMA_VERSION = "visionkit.result/1"
+SCHEMA_VERSION = "visionkit.result/2"
+READABLE_SCHEMAS = frozenset({"visionkit.result/1", SCHEMA_VERSION})
+"""Versions :meth:`AnalysisResult.from_dict` reads. Version 2 added ``area_of_interest``;
+a version 1 dict has no such key, so it loads with the field ``None`` (not requested)."""
 
 Point = tuple[float, float]
 """An (x, y) vertex of a polygon, in pixels."""
@@ -415,6 +418,8 @@ class AnalysisResult:
     answered. ``abstention`` is set when a backend that knows a closed set of
     classes looked and judged the image to be none of them (so ``tags`` holds no
     class): it says so in words, with the score and threshold behind the decision.
+    ``area_of_interest`` is the box around the image's main subject (what a smart
+    thumbnail keeps), asked for as ``features=["area_of_interest"]``.
     """
 
     backend: str
@@ -432,6 +437,7 @@ class AnalysisResult:
     categories: tuple[Category, ...] | None = None
     celebrities: tuple[Celebrity, ...] | None = None
     landmarks: tuple[Landmark, ...] | None = None
+    area_of_interest: BoundingBox | None = None
     request_id: str | None = None
     elapsed_s: float | None = field(default=None, compare=False)
     fallback_reason: str | None = None
@@ -522,9 +528,10 @@ class AnalysisResult:
     def from_dict(cls, data: Mapping[str, Any]) -> AnalysisResult:
         """Rebuild a result from :meth:`to_dict` output (or its JSON, parsed)."""
         schema = data.get("schema", SCHEMA_VERSION)
-        if schema != SCHEMA_VERSION:
+        if schema not in READABLE_SCHEMAS:
             raise ValueError(
-                f"Unsupported result schema {schema!r}; this visionkit reads {SCHEMA_VERSION!r}"
+                f"Unsupported result schema {schema!r}; this visionkit reads "
+                f"{', '.join(sorted(READABLE_SCHEMAS))}"
             )
         body = {k: v for k, v in data.items() if k != "schema"}
         result: AnalysisResult = _decode(cls, body)
@@ -603,6 +610,7 @@ def iter_feature_fields() -> Iterator[str]:
 __all__ = [
     "COLOR_NAMES",
     "MAX_CATEGORY_DEPTH",
+    "READABLE_SCHEMAS",
     "SCHEMA_VERSION",
     "AdultScores",
     "AnalysisResult",
