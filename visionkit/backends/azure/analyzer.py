@@ -45,6 +45,7 @@ from visionkit.backends.azure.preflight import (
 )
 from visionkit.backends.azure.requests import (
     CAPABILITIES,
+    ON_REQUEST,
     AzureRequest,
     auth_headers,
     needs_analyze,
@@ -140,6 +141,11 @@ class AzureAnalyzer(Analyzer):
     @property
     def label(self) -> str:
         return f"{self.name} (api 4.0)" if self._v4 else self.name
+
+    @property
+    def default_features(self) -> frozenset[Feature]:
+        """``features=None`` leaves out the area of interest: one more billed call per image."""
+        return self.supported_features - ON_REQUEST
 
     def _analyze(self, image: ImageInput, features: frozenset[Feature]) -> AnalysisResult:
         target = self._target(image, self._limits_for(features))
@@ -294,6 +300,8 @@ class AzureAnalyzer(Analyzer):
             return (IMAGE_ANALYSIS_4_LIMITS,) if needed else ()
         limits = []
         if needs_analyze(features, metadata_known=True):
+            limits.append(ANALYZE_LIMITS)
+        if Feature.AREA_OF_INTEREST in features and ANALYZE_LIMITS not in limits:
             limits.append(ANALYZE_LIMITS)
         if Feature.TEXT in features:
             limits.append(READ_LIMITS)
