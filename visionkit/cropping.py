@@ -19,6 +19,7 @@ from typing import Any
 from PIL import Image
 
 from visionkit.errors import ConfigError
+from visionkit.images import LoadedImage
 from visionkit.results import BoundingBox
 
 MAX_THUMBNAIL_SIDE = 4096
@@ -154,6 +155,38 @@ def render(
     )
 
 
+def crop_thumbnail(
+    loaded: LoadedImage,
+    interest: BoundingBox | None,
+    width: int,
+    height: int,
+    *,
+    backend: str,
+) -> Thumbnail:
+    """The thumbnail of a backend without a thumbnail operation of its own.
+
+    ``interest`` (the backend's area of interest, in ``loaded``'s pixels) is grown
+    to ``width / height`` (:func:`expand_to_aspect`); ``None`` means ``smart=False``:
+    the centre crop. The pixels cut are the caller's own, at full resolution.
+    """
+    aspect = width / height
+    if interest is None:
+        crop = centre_window(loaded.width, loaded.height, aspect)
+        return render(loaded.pixels, crop, width, height, backend=backend, smart=False)
+    crop = expand_to_aspect(interest, aspect, loaded.width, loaded.height)
+    raw = {"area_of_interest": list(interest.xywh)}
+    return render(loaded.pixels, crop, width, height, backend=backend, smart=True, raw=raw)
+
+
+def sniff_media_type(data: bytes) -> str:
+    """The media type of encoded image bytes, from their signature (services send JPEG)."""
+    signatures = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG": "image/png", b"GIF8": "image/gif"}
+    for signature, name in signatures.items():
+        if data.startswith(signature):
+            return name
+    return "application/octet-stream"
+
+
 __all__ = [
     "AZURE_MAX_SIDE",
     "JPEG_QUALITY",
@@ -162,7 +195,9 @@ __all__ = [
     "ThumbnailSizeError",
     "centre_window",
     "check_size",
+    "crop_thumbnail",
     "expand_to_aspect",
     "render",
+    "sniff_media_type",
     "window_size",
 ]

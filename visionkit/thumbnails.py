@@ -18,13 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from visionkit.backends.catalog import backends_supporting
-from visionkit.cropping import (
-    Thumbnail,
-    centre_window,
-    check_size,
-    expand_to_aspect,
-    render,
-)
+from visionkit.cropping import Thumbnail, check_size, crop_thumbnail
 from visionkit.errors import BackendError, UnsupportedFeatureError
 from visionkit.features import Feature
 from visionkit.images import ImageInput, LoadedImage, load_image, load_image_async
@@ -74,7 +68,7 @@ def make_thumbnail(
     _check_can(analyzer, smart)
     loaded = load_image(image)
     result = analyzer.analyze(_resend(loaded), [Feature.AREA_OF_INTEREST]) if smart else None
-    return thumbnail_at_interest(loaded, result, width, height, backend=analyzer.name)
+    return _at_interest(analyzer, loaded, result, width, height)
 
 
 async def make_thumbnail_async(
@@ -91,39 +85,25 @@ async def make_thumbnail_async(
     result = None
     if smart:
         result = await analyzer.analyze_async(_resend(loaded), [Feature.AREA_OF_INTEREST])
-    return await asyncio.to_thread(
-        thumbnail_at_interest, loaded, result, width, height, backend=analyzer.name
-    )
+    return await asyncio.to_thread(_at_interest, analyzer, loaded, result, width, height)
 
 
-def thumbnail_at_interest(
+def _at_interest(
+    analyzer: Analyzer,
     loaded: LoadedImage,
     result: AnalysisResult | None,
     width: int,
     height: int,
-    *,
-    backend: str,
 ) -> Thumbnail:
-    """Crop ``loaded`` at ``result``'s area of interest grown to ``width / height``, or
-    at the centre when there is no result (``smart=False``), and resize it."""
-    aspect = width / height
-    image_w, image_h = loaded.width, loaded.height
-    box = result.area_of_interest if result is not None else None
-    if result is not None and box is None:
+    """The crop at ``result``'s area of interest (the centre without a result)."""
+    if result is not None and result.area_of_interest is None:
         raise BackendError(
-            f"The {backend!r} backend was asked for area_of_interest and answered None; "
-            f"it cannot place a smart crop. Use smart=False for a centre crop.",
-            backend=backend,
+            f"The {analyzer.label!r} backend was asked for area_of_interest and answered "
+            f"None, so no smart crop can be placed. Use smart=False for a centre crop.",
+            backend=analyzer.name,
         )
-    crop = (
-        centre_window(image_w, image_h, aspect)
-        if box is None
-        else expand_to_aspect(box, aspect, image_w, image_h)
-    )
-    raw = {"area_of_interest": list(box.xywh)} if box is not None else None
-    return render(
-        loaded.pixels, crop, width, height, backend=backend, smart=box is not None, raw=raw
-    )
+    box = result.area_of_interest if result is not None else None
+    return crop_thumbnail(loaded, box, width, height, backend=analyzer.name)
 
 
 def _check_can(analyzer: Analyzer, smart: bool) -> None:
@@ -142,5 +122,4 @@ __all__ = [
     "ThumbnailUnsupportedError",
     "make_thumbnail",
     "make_thumbnail_async",
-    "thumbnail_at_interest",
 ]

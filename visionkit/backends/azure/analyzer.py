@@ -62,17 +62,23 @@ from visionkit.backends.http import (
     transport_error,
 )
 from visionkit.backends.http.secrets import install_log_filter
+from visionkit.cropping import (
+    AZURE_MAX_SIDE,
+    Thumbnail,
+    centre_window,
+    check_size,
+    crop_thumbnail,
+    sniff_media_type,
+)
 from visionkit.errors import (
     ConfigError,
 )
 from visionkit.features import Feature
-from visionkit.images import ImageInput, LoadedImage, is_url, load_image
+from visionkit.images import ImageInput, LoadedImage, is_url, load_image, load_image_async
 from visionkit.options import Secret, option_env
 from visionkit.results import AnalysisResult, BoundingBox, Caption, TextLine
 
 _T = TypeVar("_T")
-
-_THUMBNAIL_MAX_SIDE = 1024
 
 
 class AzureAnalyzer(Analyzer):
@@ -80,7 +86,8 @@ class AzureAnalyzer(Analyzer):
 
     Besides :meth:`analyze`, it offers Azure's other single-purpose calls,
     each with an ``_async`` twin: :meth:`describe`, :meth:`read_text`,
-    :meth:`thumbnail` and :meth:`area_of_interest`.
+    :meth:`thumbnail` and :meth:`area_of_interest`; :meth:`make_thumbnail` is
+    what :func:`visionkit.thumbnail` calls (the thumbnail with its crop box).
 
     ``http_client`` / ``async_http_client`` replace the pooled clients it
     would create (the caller keeps ownership); ``transport`` is given to the
@@ -218,6 +225,40 @@ class AzureAnalyzer(Analyzer):
             thumbnail_flow(self._context, target, width, height, smart_crop)
         )
 
+    def make_thumbnail(
+        self, image: ImageInput, width: int, height: int, *, smart: bool = True
+    ) -> Thumbnail:
+        """:func:`visionkit.thumbnail` with Azure: Generate Thumbnail (v3.2), or, as 4.0 has
+        no such operation, the caller's pixels cropped at the first smart crop."""
+        if self._v4:
+            check_size(width, height)
+            loaded = load_image(image)
+            target = self._uploads(loaded, (self._analyze_limits,))
+            box = self._run(area_of_interest_flow(self._context, target)) if smart else None
+            return crop_thumbnail(loaded, box, width, height, backend=self.name)
+        check_size(width, height, limit=AZURE_MAX_SIDE)
+        target = self._target(image, (self._analyze_limits,))
+        data = self._run(thumbnail_flow(self._context, target, width, height, smart))
+        return _azure_thumbnail(data, target, width, height, smart)
+
+    async def make_thumbnail_async(
+        self, image: ImageInput, width: int, height: int, *, smart: bool = True
+    ) -> Thumbnail:
+        if self._v4:
+            check_size(width, height)
+            loaded = await load_image_async(image)
+            target = await asyncio.to_thread(self._uploads, loaded, (self._analyze_limits,))
+            box = None
+            if smart:
+                box = await self._run_async(area_of_interest_flow(self._context, target))
+            return await asyncio.to_thread(
+                crop_thumbnail, loaded, box, width, height, backend=self.name
+            )
+        check_size(width, height, limit=AZURE_MAX_SIDE)
+        target = await self._target_async(image, (self._analyze_limits,))
+        data = await self._run_async(thumbnail_flow(self._context, target, width, height, smart))
+        return _azure_thumbnail(data, target, width, height, smart)
+
     def area_of_interest(self, image: ImageInput) -> BoundingBox:
         """The box around the image's main subject, in the caller's pixels."""
         target = self._target(image, (self._analyze_limits,))
@@ -314,8 +355,7 @@ class AzureAnalyzer(Analyzer):
                 "Use area_of_interest() and crop the image yourself.",
                 backend=self.name,
             )
-        _check_range("width", width, 1, _THUMBNAIL_MAX_SIDE)
-        _check_range("height", height, 1, _THUMBNAIL_MAX_SIDE)
+        check_size(width, height, limit=AZURE_MAX_SIDE)
 
     def _target(self, image: ImageInput, limits: Collection[UploadLimits]) -> Target:
         if is_url(image):
@@ -352,6 +392,25 @@ def _credentials(options: AzureOptions) -> tuple[str, Secret]:
         f"or pass them to AzureAnalyzer(...). Both are on the resource's Keys and Endpoint "
         f"page in the Azure portal.",
         backend="azure",
+    )
+
+
+def _azure_thumbnail(
+    data: bytes, target: Target, width: int, height: int, smart: bool
+) -> Thumbnail:
+    """Azure's thumbnail as a :class:`Thumbnail`. Azure does not say where it cropped: the
+    box is known only for ``smart=False`` (the centre) of an image visionkit loaded."""
+    crop = None
+    if not smart and target.image is not None:
+        crop = centre_window(target.image.width, target.image.height, width / height)
+    return Thumbnail(
+        data=data,
+        media_type=sniff_media_type(data),
+        width=width,
+        height=height,
+        crop=crop,
+        backend="azure",
+        smart=smart,
     )
 
 
