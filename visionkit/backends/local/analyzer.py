@@ -98,6 +98,14 @@ class LocalOptions:
         help="A window is a find when its top calibrated probability is at least this.",
     )
 
+    thumbnail_faces: bool = option(
+        True,
+        help=(
+            "Weight faces into smart thumbnails when the 'faces' extra is installed "
+            "(about 0.25 s a photo); false: the saliency map alone (a few ms)."
+        ),
+    )
+
     def __post_init__(self) -> None:
         if not 0.0 < self.region_threshold <= 1.0:
             raise ConfigError(
@@ -347,12 +355,14 @@ class LocalAnalyzer(Analyzer):
     def make_thumbnail(
         self, image: ImageInput, width: int, height: int, *, smart: bool = True
     ) -> Thumbnail:
-        """The most salient window of the requested shape, resized (:mod:`.thumbnail`);
-        ``smart=False``: the centre. Used by :func:`visionkit.thumbnail`."""
+        """The most salient window of the requested shape, resized (:mod:`.thumbnail`), with
+        faces weighted in per ``thumbnail_faces``; ``smart=False``: the centre. Used by
+        :func:`visionkit.thumbnail`."""
         from visionkit.backends.local.thumbnail import smart_thumbnail
 
         check_size(width, height)
-        return smart_thumbnail(load_image(image), width, height, smart=smart)
+        faces = self.options.thumbnail_faces
+        return smart_thumbnail(load_image(image), width, height, smart=smart, faces=faces)
 
     async def make_thumbnail_async(
         self, image: ImageInput, width: int, height: int, *, smart: bool = True

@@ -63,13 +63,25 @@ def grey_grid(pixels: Image.Image, side: int = GRID_SIDE) -> Grid:
 
 
 def spectral_residual(grey: Grid, sigma: float = BLUR_SIGMA) -> Grid:
-    """Hou & Zhang's saliency map of ``grey`` (same shape), normalised to sum 1."""
-    spectrum = np.fft.fft2(grey)
+    """Hou & Zhang's saliency map of ``grey`` (same shape), normalised to sum 1.
+
+    The image is mirrored outwards by a quarter of its long side before the FFT:
+    the transform treats the image as periodic, so without the margin the jump
+    from one edge to the opposite one is the most "salient" thing in every photo
+    (bright corners and borders, measured on the benchmark photos).
+    """
+    pad = max(1, max(grey.shape) // 4)
+    rows, cols = grey.shape
+    if min(rows, cols) > pad:
+        padded = np.pad(grey, pad, mode="reflect")
+    else:  # a sliver of an image: too thin to mirror a quarter of its length
+        padded = np.pad(grey, pad, mode="edge")
+    spectrum = np.fft.fft2(padded)
     log_amplitude = np.log(np.abs(spectrum) + 1e-9)
     phase = np.angle(spectrum)
     residual = log_amplitude - _box3(log_amplitude)
     saliency = np.abs(np.fft.ifft2(np.exp(residual + 1j * phase))) ** 2
-    saliency = _gaussian(saliency, sigma)
+    saliency = _gaussian(saliency[pad : pad + rows, pad : pad + cols], sigma)
     total = saliency.sum()
     if not np.isfinite(total) or total <= 0:  # a flat image: nothing stands out anywhere
         return np.full_like(grey, 1.0 / grey.size)

@@ -2,15 +2,24 @@
 
 Both read the same map (:mod:`.saliency`): the area of interest is the box that
 holds most of its mass, the thumbnail the window of the requested shape that
-holds the most (:mod:`.crop_window`). Faces are weighted in when the caller
-asked for them in the same analysis (``features=["faces", "area_of_interest"]``):
-they are then already found and cost nothing more. They are not detected just
-for the area of interest or a thumbnail, because the cascades cost about 0.35 s
-a photo against about 3 ms for the map (``docs/benchmarks/thumbnails.md``).
+holds the most (:mod:`.crop_window`).
+
+Faces, which the map does not know, are weighted in:
+
+* for the area of interest, only when the caller asked for them in the same
+  analysis (``features=["faces", "area_of_interest"]``): they are then found
+  already and cost nothing more. The cascades cost about 0.25 s a photo against
+  a few milliseconds for the map, too much to add silently to a feature;
+* for a smart thumbnail, whenever the ``faces`` extra is installed (option
+  ``thumbnail_faces``, on by default): a thumbnail is made once and kept, and
+  cutting a face in half is the failure people notice (on the astronaut the map
+  alone puts a landscape crop on the helmet and the suit, below her face).
+  Without the extra the map works alone. Figures: ``docs/benchmarks/thumbnails.md``.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterable
 
 from PIL import Image
@@ -36,15 +45,29 @@ def interest_box(
     return area_of_interest(weights, size.width, size.height)
 
 
-def smart_thumbnail(loaded: LoadedImage, width: int, height: int, *, smart: bool) -> Thumbnail:
-    """A ``width`` x ``height`` thumbnail: the most salient window of that shape, or the centre."""
+def smart_thumbnail(
+    loaded: LoadedImage, width: int, height: int, *, smart: bool, faces: bool = False
+) -> Thumbnail:
+    """A ``width`` x ``height`` thumbnail: the most salient window of that shape, or the centre.
+
+    ``faces``: weight in the faces found by the local detector, when its extra is
+    installed (without it the map works alone, and ``raw`` says so).
+    """
     aspect = width / height
     pixels = loaded.pixels
-    if smart:
-        crop = best_window(saliency_map(pixels), pixels.width, pixels.height, aspect)
-    else:
+    if not smart:
         crop = centre_window(pixels.width, pixels.height, aspect)
-    return render(pixels, crop, width, height, backend="local", smart=smart)
+        return render(pixels, crop, width, height, backend="local", smart=False)
+    found: tuple[BoundingBox, ...] = ()
+    if faces and importlib.util.find_spec("cv2") is not None:
+        from visionkit.backends.local.faces import detect
+
+        found = tuple(face.box for face in detect(pixels)[0])
+        raw: dict[str, object] = {"faces": [list(box.xywh) for box in found]}
+    else:
+        raw = {"faces": None}  # not looked for
+    crop = best_window(saliency_map(pixels, found), pixels.width, pixels.height, aspect)
+    return render(pixels, crop, width, height, backend="local", smart=True, raw=raw)
 
 
 __all__ = ["interest_box", "smart_thumbnail"]
