@@ -606,6 +606,33 @@ class TestCommonThumbnailAndAreaOfInterest:
         with pytest.raises(error, match="Get Area of Interest"):
             analyzer.analyze(URL, ["tags", "area_of_interest"])
 
+    async def test_async_sends_both_calls_at_once(self, analyzer, respx_mock):
+        """Each answer waits until the other request has arrived: sent one after the
+        other, the first would wait for ever (the test's timeout would fail it)."""
+        import asyncio
+
+        arrived = {"analyze": asyncio.Event(), "aoi": asyncio.Event()}
+
+        def answering(mine: str, other: str, response: httpx.Response):
+            async def side_effect(request: httpx.Request) -> httpx.Response:
+                arrived[mine].set()
+                await asyncio.wait_for(arrived[other].wait(), timeout=10)
+                return response
+
+            return side_effect
+
+        respx_mock.post(ANALYZE).mock(side_effect=answering("analyze", "aoi", _full_answer()))
+        aoi = httpx.Response(200, json=spec_example("SuccessfulGetAreaOfInterestWithUrl"))
+        respx_mock.post(f"{BASE}/areaOfInterest").mock(side_effect=answering("aoi", "analyze", aoi))
+        result = await analyzer.analyze_async(URL, ["tags", "area_of_interest"])
+        assert result.tags and result.area_of_interest == BoundingBox(160, 0, 950, 951)
+
+    async def test_async_failure_of_one_call_is_raised_as_it_is(self, analyzer, respx_mock):
+        respx_mock.post(ANALYZE).mock(return_value=_full_answer())
+        respx_mock.post(f"{BASE}/areaOfInterest").mock(return_value=hand_made("401-invalid-key"))
+        with pytest.raises(AuthenticationError, match="Get Area of Interest"):
+            await analyzer.analyze_async(URL, ["tags", "area_of_interest"])
+
     def test_it_is_not_part_of_everything(self, analyzer):
         assert Feature.AREA_OF_INTEREST in analyzer.supported_features
         assert Feature.AREA_OF_INTEREST not in analyzer.resolve_features(None)

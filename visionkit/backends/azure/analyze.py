@@ -79,7 +79,8 @@ def analyze_flow(
             request_id=result.request_id or request_id,
         )
     if Feature.AREA_OF_INTEREST in features:
-        # A third request after Analyze and Read: a flow sends one request at a time.
+        # After Analyze and Read: a flow sends one request at a time. The async analyzer
+        # runs area_of_interest_call beside this flow instead (AzureAnalyzer._analyze_async).
         box, raw["areaOfInterest"] = yield from area_of_interest_call(ctx, target)
         result = replace(result, area_of_interest=box)
     return finish(result, raw, target, features)

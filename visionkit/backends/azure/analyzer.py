@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
+from dataclasses import replace
 from typing import Any, ClassVar, TypeVar
 
 import httpx
 
 from visionkit.backends.azure import imageanalysis4
-from visionkit.backends.azure.analyze import analyze_flow
+from visionkit.backends.azure.analyze import analyze_flow, area_of_interest_call
 from visionkit.backends.azure.analyze4 import analyze_v4_flow, needs_v4_call
 from visionkit.backends.azure.errors import (
     SERVICE,
@@ -162,7 +163,33 @@ class AzureAnalyzer(Analyzer):
         self, image: ImageInput, features: frozenset[Feature]
     ) -> AnalysisResult:
         target = await self._target_async(image, self._limits_for(features))
+        if Feature.AREA_OF_INTEREST in features and not self._v4:
+            return await self._with_interest_async(target, features)
         return await self._run_async(self._analyze_flow_for(target, features))
+
+    async def _with_interest_async(
+        self, target: Target, features: frozenset[Feature]
+    ) -> AnalysisResult:
+        """Get Area of Interest at the same time as the rest of the analysis.
+
+        The async driver can: the two are independent calls, each run as its own flow
+        (the sync path sends them one after the other, in one flow). The first failure
+        cancels the other call and is raised as it is.
+        """
+        rest = features - {Feature.AREA_OF_INTEREST}
+        analysis = asyncio.ensure_future(self._run_async(analyze_flow(self._context, target, rest)))
+        interest = asyncio.ensure_future(
+            self._run_async(area_of_interest_call(self._context, target))
+        )
+        try:
+            result, (box, body) = await asyncio.gather(analysis, interest)
+        except BaseException:
+            analysis.cancel()
+            interest.cancel()
+            raise
+        assert isinstance(result, AnalysisResult)
+        raw = {**(result.raw or {}), "areaOfInterest": body}
+        return replace(result, area_of_interest=box, raw=raw)
 
     @classmethod
     def configuration_problems(cls, options: AzureOptions) -> list[str]:
