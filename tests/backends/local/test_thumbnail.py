@@ -112,3 +112,19 @@ def test_a_batch_computes_it_per_image(chelsea_png, rocket_jpg):
 def test_bad_sizes_fail_before_any_work(chelsea_png, width, height):
     with pytest.raises(visionkit.ThumbnailSizeError, match="between 1 and 4096"):
         visionkit.thumbnail(chelsea_png, width, height)
+
+
+def test_a_large_jpeg_decodes_reduced_and_reports_the_files_pixels(skimage_data_dir):
+    """hubble_deep_field.jpg is 1000x872: a 64x64 thumbnail needs a 128 px short side, so
+    the decoder's 1/4 scale is used; the crop is still given in the file's pixels."""
+    from PIL import Image
+
+    path = skimage_data_dir / "hubble_deep_field.jpg"
+    centre = visionkit.thumbnail(path, 64, 64, smart=False)
+    assert centre.crop == centre_window(1000, 872, 1.0) == BoundingBox(64, 0, 872, 872)
+    reduced = visionkit.thumbnail(path, 64, 64, thumbnail_faces=False)
+    with Image.open(path) as opened:  # in memory: never decoded reduced
+        full = visionkit.thumbnail(opened.convert("RGB"), 64, 64, thumbnail_faces=False)
+    assert reduced.crop is not None and full.crop is not None
+    assert reduced.crop.iou(full.crop) > 0.9
+    assert reduced.image().size == (64, 64)

@@ -358,11 +358,12 @@ class LocalAnalyzer(Analyzer):
         """The most salient window of the requested shape, resized (:mod:`.thumbnail`), with
         faces weighted in per ``thumbnail_faces``; ``smart=False``: the centre. Used by
         :func:`visionkit.thumbnail`."""
-        from visionkit.backends.local.thumbnail import smart_thumbnail
+        from visionkit.backends.local.thumbnail import decode_size, smart_thumbnail
 
         check_size(width, height)
+        loaded = load_image(image, reduce=decode_size(width, height))
         faces = self.options.thumbnail_faces
-        return smart_thumbnail(load_image(image), width, height, smart=smart, faces=faces)
+        return smart_thumbnail(loaded, width, height, smart=smart, faces=faces)
 
     async def make_thumbnail_async(
         self, image: ImageInput, width: int, height: int, *, smart: bool = True
