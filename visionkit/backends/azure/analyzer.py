@@ -237,20 +237,18 @@ class AzureAnalyzer(Analyzer):
         """A JPEG thumbnail of exactly ``width`` x ``height`` (1-1024 px each).
 
         ``smart_crop`` crops around the region of interest instead of the
-        centre when the aspect ratio changes.
+        centre when the aspect ratio changes. The bytes of :meth:`make_thumbnail`
+        (what :func:`visionkit.thumbnail` returns, with the crop box), kept for
+        existing callers; v3.2 only.
         """
         self._check_thumbnail(width, height)
-        target = self._target(image, (self._analyze_limits,))
-        return self._run(thumbnail_flow(self._context, target, width, height, smart_crop))
+        return self.make_thumbnail(image, width, height, smart=smart_crop).data
 
     async def thumbnail_async(
         self, image: ImageInput, width: int, height: int, smart_crop: bool = True
     ) -> bytes:
         self._check_thumbnail(width, height)
-        target = await self._target_async(image, (self._analyze_limits,))
-        return await self._run_async(
-            thumbnail_flow(self._context, target, width, height, smart_crop)
-        )
+        return (await self.make_thumbnail_async(image, width, height, smart=smart_crop)).data
 
     def make_thumbnail(
         self, image: ImageInput, width: int, height: int, *, smart: bool = True
