@@ -8,7 +8,7 @@ Faces, which the map does not know, are weighted in:
 
 * for the area of interest, only when the caller asked for them in the same
   analysis (``features=["faces", "area_of_interest"]``): they are then found
-  already and cost nothing more. The cascades cost about 0.25 s a photo against
+  already and cost nothing more. The cascades cost some hundreds of ms a photo against
   a few milliseconds for the map, too much to add silently to a feature;
 * for a smart thumbnail, whenever the ``faces`` extra is installed (option
   ``thumbnail_faces``, on by default): a thumbnail is made once and kept, and
@@ -68,30 +68,34 @@ def smart_thumbnail(
     aspect = width / height
     pixels = loaded.pixels
     size = loaded.metadata()
-    if not smart:
-        crop = centre_window(pixels.width, pixels.height, aspect)
-        thumb = render(pixels, crop, width, height, backend="local", smart=False)
-        return replace(thumb, crop=_scaled(crop, pixels, size))
+    file_size = (size.width, size.height)
+    if not smart:  # the centre of the file, exactly; cut from the (maybe reduced) pixels
+        crop = centre_window(size.width, size.height, aspect)
+        cut = _scaled(crop, file_size, pixels.size)
+        thumb = render(pixels, cut, width, height, backend="local", smart=False)
+        return replace(thumb, crop=crop)
     found: tuple[BoundingBox, ...] = ()
     if faces and importlib.util.find_spec("cv2") is not None:
         from visionkit.backends.local.faces import detect
 
         found = tuple(face.box for face in detect(pixels)[0])
-        raw: dict[str, object] = {"faces": [list(_scaled(box, pixels, size).xywh) for box in found]}
+        raw: dict[str, object] = {
+            "faces": [list(_scaled(box, pixels.size, file_size).xywh) for box in found]
+        }
     else:
         raw = {"faces": None}  # not looked for
     crop = best_window(saliency_map(pixels, found), pixels.width, pixels.height, aspect)
     thumb = render(pixels, crop, width, height, backend="local", smart=True, raw=raw)
-    return replace(thumb, crop=_scaled(crop, pixels, size))
+    return replace(thumb, crop=_scaled(crop, pixels.size, file_size))
 
 
-def _scaled(box: BoundingBox, pixels: Image.Image, size: ImageMetadata) -> BoundingBox:
-    """``box`` from ``pixels``' coordinates to those of the file ``size`` describes."""
-    if (pixels.width, pixels.height) == (size.width, size.height):
+def _scaled(box: BoundingBox, source: tuple[int, int], target: tuple[int, int]) -> BoundingBox:
+    """``box`` from an image of size ``source`` to the same place in one of size ``target``."""
+    if source == target:
         return box
-    sx, sy = size.width / pixels.width, size.height / pixels.height
+    sx, sy = target[0] / source[0], target[1] / source[1]
     scaled = BoundingBox.from_xyxy(box.x * sx, box.y * sy, box.x2 * sx, box.y2 * sy)
-    return scaled.clip(size.width, size.height)
+    return scaled.clip(*target)
 
 
 __all__ = ["decode_size", "interest_box", "smart_thumbnail"]
