@@ -6,13 +6,16 @@ close to its local average, and what sticks out of that average (the
 *residual*), transformed back with the original phase, marks the parts of the
 image that are not like the rest. It needs one FFT and its inverse on a small
 grey copy (:data:`GRID_SIDE` pixels on the long side, as in the paper), so it
-costs about a millisecond per photo after decoding, with NumPy and Pillow only.
+costs a few milliseconds per photo with NumPy and Pillow only (1.4-10 ms, median
+about 2 ms on 2 shared cores, most of it the resize: ``docs/benchmarks/thumbnails.md``).
 
-Two things are added to the paper's map, both measured on the photos of
-``docs/benchmarks/thumbnails.md``: a mild centre prior (photographers frame the
-subject near the middle, and the residual alone lights up busy borders), and,
-when the caller already has them, face boxes, weighted heavily (a face is what
-a viewer looks for first, and the residual does not know faces).
+Three things are added to the paper's map. The grey copy is mirrored outwards
+before the FFT (:func:`spectral_residual` says why: measured). A mild centre prior
+(photographers frame the subject near the middle; its weight was chosen by eye on
+the contact sheet of ``docs/benchmarks/thumbnails.md``, not fitted). And, when the
+caller has them, face boxes, weighted heavily: a face is what a viewer looks for
+first, and the residual does not know faces (on the astronaut it prefers the
+helmet and the mission patch).
 
 The area of interest is the box that holds :data:`MASS_SHARE` of the map's
 mass, trimmed from each side along the row and column sums, which are cheap
