@@ -53,6 +53,7 @@ def full_result() -> AnalysisResult:
         categories=(Category("people_", 0.83984375),),
         celebrities=(Celebrity("Satya Nadella", 0.999028444, BoundingBox(597, 162, 248, 248)),),
         landmarks=(Landmark("Forbidden City", 0.98290169239044189),),
+        area_of_interest=BoundingBox(160, 0, 950, 951),  # SuccessfulGetAreaOfInterestWithUrl
         request_id="0dbec5ad-a3d3-4f7e-96b4-dfd57efe967d",
         elapsed_s=0.25,
         raw={"requestId": "0dbec5ad-a3d3-4f7e-96b4-dfd57efe967d", "nested": [1, {"a": None}]},

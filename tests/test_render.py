@@ -20,6 +20,7 @@ def test_every_requested_feature_has_a_row():
         assert label in text
     assert "tree > plant 90% at (0, 0, 50, 50)" in text
     assert "Satya Nadella sitting on a bench (48%)" in text
+    assert "area of interest" in text and "(160, 0, 950, 951)" in text
 
 
 def test_features_not_requested_have_no_row_and_empty_ones_say_none():

@@ -25,6 +25,19 @@ def test_json_round_trip_is_lossless():
     assert json.loads(text)["schema"] == SCHEMA_VERSION
 
 
+def test_area_of_interest_round_trips_and_version_1_json_still_loads():
+    result = full_result()
+    assert result.area_of_interest is not None
+    assert AnalysisResult.from_json(result.to_json()).area_of_interest == result.area_of_interest
+    # A dict written by visionkit.result/1 has no area_of_interest key: not requested.
+    old = result.to_dict()
+    del old["area_of_interest"]
+    old["schema"] = "visionkit.result/1"
+    back = AnalysisResult.from_dict(old)
+    assert back.area_of_interest is None
+    assert back.tags == result.tags
+
+
 def test_none_and_empty_survive_round_trip_distinctly():
     result = AnalysisResult(backend="local", tags=(), objects=None)
     data = result.to_dict()
@@ -144,7 +157,7 @@ def test_none_adult_scores_and_the_threshold_survive_the_round_trip():
     adult = AdultScores(0.99, None, None, True, False, False, reporting_threshold=0.5)
     result = AnalysisResult(backend="aws", adult=adult)
     data = json.loads(result.to_json())
-    assert data["schema"] == "visionkit.result/2"
+    assert data["schema"] == "visionkit.result/3"
     assert data["adult"]["racy"] is None and data["adult"]["reporting_threshold"] == 0.5
     assert AnalysisResult.from_dict(data) == result
 

@@ -20,12 +20,13 @@ from visionkit.version import __version__
 
 if TYPE_CHECKING:
     from visionkit.analyzers import close_analyzers, get_analyzer
-    from visionkit.api import analyze, analyze_async
+    from visionkit.api import analyze, analyze_async, thumbnail, thumbnail_async
     from visionkit.backends.base import Analyzer
     from visionkit.backends.registry import backend_names, register_backend
     from visionkit.batch import BatchItem, analyze_many, analyze_many_async
     from visionkit.comparison import Comparison, compare
     from visionkit.config import configure, reset_configuration
+    from visionkit.cropping import Thumbnail, ThumbnailSizeError
     from visionkit.errors import (
         AuthenticationError,
         BackendError,
@@ -93,6 +94,8 @@ _EXPORTS: dict[str, str] = {
     "Secret": "visionkit.options",
     "Tag": "visionkit.results",
     "TextLine": "visionkit.results",
+    "Thumbnail": "visionkit.cropping",
+    "ThumbnailSizeError": "visionkit.cropping",
     "UnsupportedFeatureError": "visionkit.errors",
     "VisionKitError": "visionkit.errors",
     "Word": "visionkit.results",
@@ -107,6 +110,8 @@ _EXPORTS: dict[str, str] = {
     "get_analyzer": "visionkit.analyzers",
     "register_backend": "visionkit.backends.registry",
     "reset_configuration": "visionkit.config",
+    "thumbnail": "visionkit.api",
+    "thumbnail_async": "visionkit.api",
 }
 
 __all__ = [
@@ -140,6 +145,8 @@ __all__ = [
     "Secret",
     "Tag",
     "TextLine",
+    "Thumbnail",
+    "ThumbnailSizeError",
     "UnsupportedFeatureError",
     "VisionKitError",
     "Word",
@@ -155,6 +162,8 @@ __all__ = [
     "get_analyzer",
     "register_backend",
     "reset_configuration",
+    "thumbnail",
+    "thumbnail_async",
 ]
 
 

@@ -1,4 +1,4 @@
-"""The front door: :func:`analyze`, its async twin, and :func:`get_analyzer`.
+"""The front door: :func:`analyze`, :func:`thumbnail`, their async twins, :func:`get_analyzer`.
 
 The data path reads straight through: resolve the backend and its options
 (:mod:`visionkit.config`), take its :class:`Analyzer` from
@@ -17,9 +17,11 @@ from visionkit.backends.base import FeaturesArg
 from visionkit.cache.analyze import cached_analyze, cached_analyze_async
 from visionkit.cache.defaults import CacheArg
 from visionkit.config import resolve_backend_name, resolve_fallback
+from visionkit.cropping import Thumbnail, check_size
 from visionkit.fallback import analyze_with_fallback, analyze_with_fallback_async
 from visionkit.images import ImageInput
 from visionkit.results import AnalysisResult
+from visionkit.thumbnails import make_thumbnail, make_thumbnail_async
 
 
 def analyze(
@@ -71,9 +73,47 @@ async def analyze_async(
     )
 
 
+def thumbnail(
+    image: ImageInput,
+    width: int,
+    height: int,
+    smart: bool = True,
+    *,
+    backend: str | None = None,
+    **options: Any,
+) -> Thumbnail:
+    """A ``width`` x ``height`` thumbnail of ``image`` and the crop it kept.
+
+    ``smart=True`` crops around the subject: with the backend's own thumbnail
+    operation (Azure v3.2), the local saliency search, or the backend's area of
+    interest grown to the requested shape (Google, Azure 4.0); ``smart=False``
+    crops the centre. Sides are 1 to :data:`~visionkit.cropping.MAX_THUMBNAIL_SIDE`
+    pixels (1024 with Azure's operation). See ``docs/api.md#thumbnails-and-the-area-of-interest``.
+    """
+    check_size(width, height)  # before an analyzer is built: a typo costs nothing
+    return make_thumbnail(get_analyzer(backend, **options), image, width, height, smart=smart)
+
+
+async def thumbnail_async(
+    image: ImageInput,
+    width: int,
+    height: int,
+    smart: bool = True,
+    *,
+    backend: str | None = None,
+    **options: Any,
+) -> Thumbnail:
+    """The awaitable twin of :func:`thumbnail`; cloud backends use real async I/O."""
+    check_size(width, height)
+    analyzer = get_analyzer(backend, **options)
+    return await make_thumbnail_async(analyzer, image, width, height, smart=smart)
+
+
 __all__ = [
     "analyze",
     "analyze_async",
     "close_analyzers",
     "get_analyzer",
+    "thumbnail",
+    "thumbnail_async",
 ]  # the last two: visionkit.analyzers

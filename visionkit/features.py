@@ -36,6 +36,8 @@ class Feature(StrEnum):
     CATEGORIES = "categories"
     CELEBRITIES = "celebrities"
     LANDMARKS = "landmarks"
+    AREA_OF_INTEREST = "area_of_interest"
+    """The box around the image's main subject (what a smart thumbnail keeps)."""
 
     @property
     def field(self) -> str:

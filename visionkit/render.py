@@ -139,6 +139,8 @@ def result_table(result: AnalysisResult, title: str | None = None) -> Table:
         table.add_row(label, "\n".join(parts) or "(none)")
     if result.text is not None:
         table.add_row("text", "\n".join(line.text for line in result.text) or "(none)")
+    if result.area_of_interest is not None:
+        table.add_row("area of interest", f"{result.area_of_interest.xywh} (x, y, width, height)")
     return rendered
 
 

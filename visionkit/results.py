@@ -29,12 +29,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any, TypeVar, Union
 
-SCHEMA_VERSION = "visionkit.result/2"
-"""Version 2: :class:`AdultScores` scores may be ``null`` and it has ``reporting_threshold``."""
+SCHEMA_VERSION = "visionkit.result/3"
+"""Version 3 added ``area_of_interest``; version 2 let :class:`AdultScores` scores be
+``null`` and added its ``reporting_threshold``."""
 
-READABLE_SCHEMAS = frozenset({"visionkit.result/1", SCHEMA_VERSION})
-"""What :meth:`AnalysisResult.from_dict` reads: every version-1 document is a valid version 2
-one (its adult scores are all numbers, and ``reporting_threshold`` defaults to ``None``)."""
+READABLE_SCHEMAS = frozenset({"visionkit.result/1", "visionkit.result/2", SCHEMA_VERSION})
+"""What :meth:`AnalysisResult.from_dict` reads. Every older document is a valid version 3
+one: version 1 adult scores are all numbers and ``reporting_threshold`` defaults to
+``None``; versions 1 and 2 have no ``area_of_interest`` key, so it loads as ``None``
+(not requested)."""
 
 Point = tuple[float, float]
 """An (x, y) vertex of a polygon, in pixels."""
@@ -451,6 +454,8 @@ class AnalysisResult:
     answered. ``abstention`` is set when a backend that knows a closed set of
     classes looked and judged the image to be none of them (so ``tags`` holds no
     class): it says so in words, with the score and threshold behind the decision.
+    ``area_of_interest`` is the box around the image's main subject (what a smart
+    thumbnail keeps), asked for as ``features=["area_of_interest"]``.
     """
 
     backend: str
@@ -468,6 +473,7 @@ class AnalysisResult:
     categories: tuple[Category, ...] | None = None
     celebrities: tuple[Celebrity, ...] | None = None
     landmarks: tuple[Landmark, ...] | None = None
+    area_of_interest: BoundingBox | None = None
     request_id: str | None = None
     elapsed_s: float | None = field(default=None, compare=False)
     fallback_reason: str | None = None

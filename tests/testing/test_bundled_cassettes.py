@@ -77,7 +77,10 @@ def _azure() -> AzureAnalyzer:
 
 
 def test_the_azure_backend_replays_analyze_all_features(photo_1500x1000: Path) -> None:
-    features = sorted(CAPABILITIES - {Feature.TEXT}, key=lambda f: f.value)
+    # Read and Get Area of Interest are operations of their own, not in this cassette.
+    features = sorted(
+        CAPABILITIES - {Feature.TEXT, Feature.AREA_OF_INTEREST}, key=lambda f: f.value
+    )
     with replay(bundled_cassette("azure/analyze-all-features")) as cassette, _azure() as azure:
         result = azure.analyze(photo_1500x1000, features=features)
     cassette.assert_all_played()

@@ -168,3 +168,20 @@ def test_only_results_are_accepted() -> None:
 def test_every_feature_maps_to_a_result_field() -> None:
     assert sorted(FEATURE_FIELDS.values()) == sorted(iter_feature_fields())
     assert FEATURE_FIELDS[Feature.CAPTION] == "captions"
+
+
+def test_area_of_interest_must_lie_inside_the_image_and_not_be_empty():
+    # The box of Azure's published SuccessfulGetAreaOfInterestWithUrl, in its 1378x951 photo.
+    meta = ImageMetadata(width=1378, height=951, format="Jpeg")
+    good = AnalysisResult(
+        backend="azure", metadata=meta, area_of_interest=BoundingBox(160, 0, 950, 951)
+    )
+    assert_valid_result(good, ["area_of_interest", "metadata"])
+    outside = replace(good, area_of_interest=BoundingBox(600, 0, 950, 951))
+    with pytest.raises(InvalidResultError, match=r"area_of_interest: box .* outside the 1378x951"):
+        assert_valid_result(outside)
+    empty = replace(good, area_of_interest=BoundingBox(160, 0, 0, 951))
+    with pytest.raises(InvalidResultError, match=r"area_of_interest: .* is empty"):
+        assert_valid_result(empty)
+    with pytest.raises(InvalidResultError, match="'area_of_interest' was not requested"):
+        assert_valid_result(good, ["metadata"])

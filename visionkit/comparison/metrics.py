@@ -331,6 +331,25 @@ def image_type(a: AnalysisResult, b: AnalysisResult, settings: CompareSettings) 
     )
 
 
+# -- area of interest ---------------------------------------------------------------------
+
+
+def area_of_interest(
+    a: AnalysisResult, b: AnalysisResult, settings: CompareSettings
+) -> MetricResult:
+    """IoU of the two boxes around the main subject; agree at ``iou_threshold`` or more,
+    the standard by which two object boxes are taken to mean the same region."""
+    missing = _missing("area_of_interest", a, b)
+    if missing is not None:
+        return _not_comparable("area_of_interest", missing)
+    box_a, box_b = a.area_of_interest, b.area_of_interest
+    assert box_a is not None and box_b is not None
+    iou = box_a.iou(box_b)
+    verdict = Agreement.AGREE if iou >= settings.iou_threshold else Agreement.DISAGREE
+    detail = f"IoU {iou:.2f} of {box_a.xywh} ({a.backend}) and {box_b.xywh} ({b.backend})"
+    return MetricResult("area_of_interest", verdict, iou, detail)
+
+
 # -- objects ------------------------------------------------------------------------------
 
 
@@ -494,6 +513,7 @@ METRICS: dict[str, Metric] = {
     "color_background": color_background,
     "color_accent": color_accent,
     "adult": adult_scores,
+    "area_of_interest": area_of_interest,
     "image_type": image_type,
     "objects": objects,
     "faces": faces,
@@ -511,6 +531,7 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "color_background": "same dominant background colour name",
     "color_accent": "CIEDE2000 distance between accent colours (lower is closer)",
     "adult": "largest adult/racy/gore score difference; agree = same verdicts",
+    "area_of_interest": "IoU of the boxes around the main subject (x, y, w, h shown)",
     "image_type": "same clip-art level and line-drawing flag",
     "objects": "F1 of objects matched by IoU and compatible label",
     "faces": "F1 of face boxes matched by IoU",

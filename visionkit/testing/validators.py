@@ -13,7 +13,8 @@ Checked:
   refuses features a backend cannot do before it starts);
 * every confidence and score is a number in [0, 1]; a moderation score may be
   ``None`` (not reported), but then its ``is_*`` verdict must be ``False``;
-* every box and polygon lies inside the image, when the size is known;
+* every box and polygon lies inside the image, when the size is known, and the
+  area of interest is not empty;
 * colour names are the documented twelve, lower case, and the accent is ``#RRGGBB``;
 * the result survives a JSON round trip unchanged.
 
@@ -147,6 +148,9 @@ def _geometry(result: AnalysisResult) -> Iterator[str]:
     if meta is None or meta.width <= 0 or meta.height <= 0:
         return  # no size to check against (a bad size is reported on its own)
     w, h = meta.width, meta.height
+    interest = result.area_of_interest
+    if interest is not None and (interest.width == 0 or interest.height == 0):
+        yield f"area_of_interest: box {interest.xywh} (x, y, w, h) is empty"
     for where, node in _walk(result, ""):
         if isinstance(node, BoundingBox) and (
             node.x < 0 or node.y < 0 or node.x2 > w or node.y2 > h

@@ -524,3 +524,120 @@ class TestConfiguration:
 
         with pytest.raises(UnsupportedFeatureError):
             NoText(endpoint=ENDPOINT, key=KEY).analyze(URL, [F.TEXT])
+
+
+class TestCommonThumbnailAndAreaOfInterest:
+    """visionkit.thumbnail and features=["area_of_interest"] replayed against Azure's real
+    recordings (the .NET SDK's session records, see fixtures/README.md)."""
+
+    def test_thumbnail_of_a_url_is_azures_image(self, analyzer, respx_mock):
+        import visionkit
+        from visionkit.analyzers import use_analyzer
+
+        (entry,) = dotnet_entries("ThumbnailImageTest")
+        respx_mock.post(f"{BASE}/generateThumbnail").mock(return_value=dotnet_response(entry))
+        with use_analyzer(analyzer):
+            thumb = visionkit.thumbnail(URL, 64, 64, smart=False, backend="azure")
+        assert thumb.data == (IMAGES / "house_thumbnail.jpg").read_bytes()
+        assert (thumb.media_type, thumb.width, thumb.height) == ("image/jpeg", 64, 64)
+        assert thumb.crop is None  # Azure fetched the URL: visionkit never saw the image
+        assert thumb.backend == "azure" and not thumb.smart
+
+    async def test_thumbnail_of_bytes_is_the_centre_crop_azure_made(self, analyzer, respx_mock):
+        import numpy as np
+        from PIL import Image
+
+        import visionkit
+        from visionkit.analyzers import use_analyzer
+
+        (entry,) = dotnet_entries("ThumbnailImageInStreamTest")
+        route = respx_mock.post(f"{BASE}/generateThumbnail").mock(
+            return_value=dotnet_response(entry)
+        )
+        house = IMAGES / "house.jpg"
+        with use_analyzer(analyzer):
+            thumb = await visionkit.thumbnail_async(house, 64, 64, smart=False, backend="azure")
+        assert route.calls.last.request.content == house.read_bytes()
+        assert thumb.crop == BoundingBox(69, 0, 462, 462)  # 600x462, centred square
+        # The box is right: our own crop of it, resized, is what Azure sent back.
+        ours = Image.open(house).convert("RGB").crop(thumb.crop.xyxy).resize((64, 64))
+        difference = np.abs(np.asarray(ours, float) - np.asarray(thumb.image(), float))
+        assert difference.mean() < 8
+
+    @pytest.mark.parametrize(("width", "height"), [(0, 64), (64, -1), (1025, 64)])
+    def test_bad_sizes_name_azures_limit_before_any_call(self, analyzer, width, height):
+        from visionkit.cropping import ThumbnailSizeError
+
+        with pytest.raises(ThumbnailSizeError, match="between 1 and 1024"):
+            analyzer.make_thumbnail(URL, width, height)
+
+    def test_the_feature_alone_is_one_area_of_interest_call(self, analyzer, respx_mock):
+        (entry,) = dotnet_entries("AreaOfInterestLogoTest")
+        analyze = respx_mock.post(ANALYZE)
+        route = respx_mock.post(f"{BASE}/areaOfInterest").mock(return_value=dotnet_response(entry))
+        result = analyzer.analyze(IMAGES / "achtung.jpg", ["area_of_interest"])
+        assert result.area_of_interest == BoundingBox(0, 0, 800, 578)
+        assert result.raw["areaOfInterest"]["requestId"] == "8b457175-7c7e-47e8-b78a-be1b58ea2930"
+        assert route.calls.last.request.content == (IMAGES / "achtung.jpg").read_bytes()
+        assert not analyze.called
+        assert_invariants(result, ["area_of_interest"])
+
+    async def test_with_other_features_both_calls_are_made(self, analyzer, respx_mock):
+        analyze = respx_mock.post(ANALYZE).mock(return_value=_full_answer())
+        respx_mock.post(f"{BASE}/areaOfInterest").mock(
+            return_value=httpx.Response(
+                200, json=spec_example("SuccessfulGetAreaOfInterestWithUrl")
+            )
+        )
+        result = await analyzer.analyze_async(URL, ["tags", "area_of_interest"])
+        assert analyze.called
+        assert result.tags and result.area_of_interest == BoundingBox(160, 0, 950, 951)
+        assert set(result.raw) == {"analyze", "areaOfInterest"}
+
+    @pytest.mark.parametrize(
+        ("fixture", "error"),
+        [("500-internal", BackendUnavailableError), ("401-invalid-key", AuthenticationError)],
+    )
+    def test_a_failing_area_of_interest_call_fails_the_analysis_by_name(
+        self, analyzer, respx_mock, fixture, error
+    ):
+        respx_mock.post(ANALYZE).mock(return_value=_full_answer())
+        respx_mock.post(f"{BASE}/areaOfInterest").mock(return_value=hand_made(fixture))
+        with pytest.raises(error, match="Get Area of Interest"):
+            analyzer.analyze(URL, ["tags", "area_of_interest"])
+
+    async def test_async_sends_both_calls_at_once(self, analyzer, respx_mock):
+        """Each answer waits until the other request has arrived: sent one after the
+        other, the first would wait for ever (the test's timeout would fail it)."""
+        import asyncio
+
+        arrived = {"analyze": asyncio.Event(), "aoi": asyncio.Event()}
+
+        def answering(mine: str, other: str, response: httpx.Response):
+            async def side_effect(request: httpx.Request) -> httpx.Response:
+                arrived[mine].set()
+                await asyncio.wait_for(arrived[other].wait(), timeout=10)
+                return response
+
+            return side_effect
+
+        respx_mock.post(ANALYZE).mock(side_effect=answering("analyze", "aoi", _full_answer()))
+        aoi = httpx.Response(200, json=spec_example("SuccessfulGetAreaOfInterestWithUrl"))
+        respx_mock.post(f"{BASE}/areaOfInterest").mock(side_effect=answering("aoi", "analyze", aoi))
+        result = await analyzer.analyze_async(URL, ["tags", "area_of_interest"])
+        assert result.tags and result.area_of_interest == BoundingBox(160, 0, 950, 951)
+
+    async def test_async_failure_of_one_call_is_raised_as_it_is(self, analyzer, respx_mock):
+        respx_mock.post(ANALYZE).mock(return_value=_full_answer())
+        respx_mock.post(f"{BASE}/areaOfInterest").mock(return_value=hand_made("401-invalid-key"))
+        with pytest.raises(AuthenticationError, match="Get Area of Interest"):
+            await analyzer.analyze_async(URL, ["tags", "area_of_interest"])
+
+    def test_it_is_not_part_of_everything(self, analyzer):
+        assert Feature.AREA_OF_INTEREST in analyzer.supported_features
+        assert Feature.AREA_OF_INTEREST not in analyzer.resolve_features(None)
+
+    def test_api_4_0_does_not_offer_it_in_analyze(self, clock):
+        azure4 = AzureAnalyzer(endpoint=ENDPOINT, key=KEY, api="4.0", clock=clock)
+        with azure4, pytest.raises(UnsupportedFeatureError, match="area_of_interest"):
+            azure4.analyze(URL, ["area_of_interest"])

@@ -164,3 +164,28 @@ class TestAnalyzer:
     def test_thumbnail_needs_3_2(self, analyzer4):
         with pytest.raises(ConfigError, match=r"api='v3\.2'"):
             analyzer4.thumbnail(URL, 64, 64)
+
+
+def test_the_common_thumbnail_crops_at_the_first_smart_crop(
+    analyzer4, respx_mock, skimage_data_dir
+):
+    """4.0 has no thumbnail operation: visionkit.thumbnail crops the caller's pixels at the
+    smart crop, grown to the requested shape. The answer is Microsoft's published example,
+    made for another photo (its 864x576 image is not available), paired here by hand with
+    scikit-image's 1000x872 Hubble photo, in which its box fits."""
+    import visionkit
+    from visionkit.analyzers import use_analyzer
+    from visionkit.cropping import expand_to_aspect
+
+    route = respx_mock.post(ANALYZE).mock(return_value=_answer())
+    with use_analyzer(analyzer4):
+        thumb = visionkit.thumbnail(
+            skimage_data_dir / "hubble_deep_field.jpg", 96, 96, backend="azure"
+        )
+    assert route.calls.last.request.url.params["features"] == "smartCrops"
+    published = BoundingBox(238, 0, 511, 568)
+    assert (
+        thumb.crop == expand_to_aspect(published, 1.0, 1000, 872) == BoundingBox(210, 0, 568, 568)
+    )
+    assert thumb.raw == {"area_of_interest": [238, 0, 511, 568]}
+    assert thumb.image().size == (96, 96) and thumb.smart

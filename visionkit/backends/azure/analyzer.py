@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
+from dataclasses import replace
 from typing import Any, ClassVar, TypeVar
 
 import httpx
 
 from visionkit.backends.azure import imageanalysis4
-from visionkit.backends.azure.analyze import analyze_flow
+from visionkit.backends.azure.analyze import analyze_flow, area_of_interest_call
 from visionkit.backends.azure.analyze4 import analyze_v4_flow, needs_v4_call
 from visionkit.backends.azure.errors import (
     SERVICE,
@@ -45,6 +46,7 @@ from visionkit.backends.azure.preflight import (
 )
 from visionkit.backends.azure.requests import (
     CAPABILITIES,
+    ON_REQUEST,
     AzureRequest,
     auth_headers,
     needs_analyze,
@@ -61,17 +63,23 @@ from visionkit.backends.http import (
     transport_error,
 )
 from visionkit.backends.http.secrets import install_log_filter
+from visionkit.cropping import (
+    AZURE_MAX_SIDE,
+    Thumbnail,
+    centre_window,
+    check_size,
+    crop_thumbnail,
+    sniff_media_type,
+)
 from visionkit.errors import (
     ConfigError,
 )
 from visionkit.features import Feature
-from visionkit.images import ImageInput, LoadedImage, is_url, load_image
+from visionkit.images import ImageInput, LoadedImage, is_url, load_image, load_image_async
 from visionkit.options import Secret, option_env
 from visionkit.results import AnalysisResult, BoundingBox, Caption, TextLine
 
 _T = TypeVar("_T")
-
-_THUMBNAIL_MAX_SIDE = 1024
 
 
 class AzureAnalyzer(Analyzer):
@@ -79,7 +87,8 @@ class AzureAnalyzer(Analyzer):
 
     Besides :meth:`analyze`, it offers Azure's other single-purpose calls,
     each with an ``_async`` twin: :meth:`describe`, :meth:`read_text`,
-    :meth:`thumbnail` and :meth:`area_of_interest`.
+    :meth:`thumbnail` and :meth:`area_of_interest`; :meth:`make_thumbnail` is
+    what :func:`visionkit.thumbnail` calls (the thumbnail with its crop box).
 
     ``http_client`` / ``async_http_client`` replace the pooled clients it
     would create (the caller keeps ownership); ``transport`` is given to the
@@ -141,6 +150,11 @@ class AzureAnalyzer(Analyzer):
     def label(self) -> str:
         return f"{self.name} (api 4.0)" if self._v4 else self.name
 
+    @property
+    def default_features(self) -> frozenset[Feature]:
+        """``features=None`` leaves out the area of interest: one more billed call per image."""
+        return self.supported_features - ON_REQUEST
+
     def _analyze(self, image: ImageInput, features: frozenset[Feature]) -> AnalysisResult:
         target = self._target(image, self._limits_for(features))
         return self._run(self._analyze_flow_for(target, features))
@@ -149,7 +163,33 @@ class AzureAnalyzer(Analyzer):
         self, image: ImageInput, features: frozenset[Feature]
     ) -> AnalysisResult:
         target = await self._target_async(image, self._limits_for(features))
+        if Feature.AREA_OF_INTEREST in features and not self._v4:
+            return await self._with_interest_async(target, features)
         return await self._run_async(self._analyze_flow_for(target, features))
+
+    async def _with_interest_async(
+        self, target: Target, features: frozenset[Feature]
+    ) -> AnalysisResult:
+        """Get Area of Interest at the same time as the rest of the analysis.
+
+        The async driver can: the two are independent calls, each run as its own flow
+        (the sync path sends them one after the other, in one flow). The first failure
+        cancels the other call and is raised as it is.
+        """
+        rest = features - {Feature.AREA_OF_INTEREST}
+        analysis = asyncio.ensure_future(self._run_async(analyze_flow(self._context, target, rest)))
+        interest = asyncio.ensure_future(
+            self._run_async(area_of_interest_call(self._context, target))
+        )
+        try:
+            result, (box, body) = await asyncio.gather(analysis, interest)
+        except BaseException:
+            analysis.cancel()
+            interest.cancel()
+            raise
+        assert isinstance(result, AnalysisResult)
+        raw = {**(result.raw or {}), "areaOfInterest": body}
+        return replace(result, area_of_interest=box, raw=raw)
 
     @classmethod
     def configuration_problems(cls, options: AzureOptions) -> list[str]:
@@ -197,20 +237,52 @@ class AzureAnalyzer(Analyzer):
         """A JPEG thumbnail of exactly ``width`` x ``height`` (1-1024 px each).
 
         ``smart_crop`` crops around the region of interest instead of the
-        centre when the aspect ratio changes.
+        centre when the aspect ratio changes. The bytes of :meth:`make_thumbnail`
+        (what :func:`visionkit.thumbnail` returns, with the crop box), kept for
+        existing callers; v3.2 only.
         """
         self._check_thumbnail(width, height)
-        target = self._target(image, (self._analyze_limits,))
-        return self._run(thumbnail_flow(self._context, target, width, height, smart_crop))
+        return self.make_thumbnail(image, width, height, smart=smart_crop).data
 
     async def thumbnail_async(
         self, image: ImageInput, width: int, height: int, smart_crop: bool = True
     ) -> bytes:
         self._check_thumbnail(width, height)
+        return (await self.make_thumbnail_async(image, width, height, smart=smart_crop)).data
+
+    def make_thumbnail(
+        self, image: ImageInput, width: int, height: int, *, smart: bool = True
+    ) -> Thumbnail:
+        """:func:`visionkit.thumbnail` with Azure: Generate Thumbnail (v3.2), or, as 4.0 has
+        no such operation, the caller's pixels cropped at the first smart crop."""
+        if self._v4:
+            check_size(width, height)
+            loaded = load_image(image)
+            target = self._uploads(loaded, (self._analyze_limits,))
+            box = self._run(area_of_interest_flow(self._context, target)) if smart else None
+            return crop_thumbnail(loaded, box, width, height, backend=self.name)
+        check_size(width, height, limit=AZURE_MAX_SIDE)
+        target = self._target(image, (self._analyze_limits,))
+        data = self._run(thumbnail_flow(self._context, target, width, height, smart))
+        return _azure_thumbnail(data, target, width, height, smart)
+
+    async def make_thumbnail_async(
+        self, image: ImageInput, width: int, height: int, *, smart: bool = True
+    ) -> Thumbnail:
+        if self._v4:
+            check_size(width, height)
+            loaded = await load_image_async(image)
+            target = await asyncio.to_thread(self._uploads, loaded, (self._analyze_limits,))
+            box = None
+            if smart:
+                box = await self._run_async(area_of_interest_flow(self._context, target))
+            return await asyncio.to_thread(
+                crop_thumbnail, loaded, box, width, height, backend=self.name
+            )
+        check_size(width, height, limit=AZURE_MAX_SIDE)
         target = await self._target_async(image, (self._analyze_limits,))
-        return await self._run_async(
-            thumbnail_flow(self._context, target, width, height, smart_crop)
-        )
+        data = await self._run_async(thumbnail_flow(self._context, target, width, height, smart))
+        return _azure_thumbnail(data, target, width, height, smart)
 
     def area_of_interest(self, image: ImageInput) -> BoundingBox:
         """The box around the image's main subject, in the caller's pixels."""
@@ -295,6 +367,8 @@ class AzureAnalyzer(Analyzer):
         limits = []
         if needs_analyze(features, metadata_known=True):
             limits.append(ANALYZE_LIMITS)
+        if Feature.AREA_OF_INTEREST in features and ANALYZE_LIMITS not in limits:
+            limits.append(ANALYZE_LIMITS)
         if Feature.TEXT in features:
             limits.append(READ_LIMITS)
         return tuple(limits)
@@ -306,8 +380,7 @@ class AzureAnalyzer(Analyzer):
                 "Use area_of_interest() and crop the image yourself.",
                 backend=self.name,
             )
-        _check_range("width", width, 1, _THUMBNAIL_MAX_SIDE)
-        _check_range("height", height, 1, _THUMBNAIL_MAX_SIDE)
+        check_size(width, height, limit=AZURE_MAX_SIDE)
 
     def _target(self, image: ImageInput, limits: Collection[UploadLimits]) -> Target:
         if is_url(image):
@@ -344,6 +417,25 @@ def _credentials(options: AzureOptions) -> tuple[str, Secret]:
         f"or pass them to AzureAnalyzer(...). Both are on the resource's Keys and Endpoint "
         f"page in the Azure portal.",
         backend="azure",
+    )
+
+
+def _azure_thumbnail(
+    data: bytes, target: Target, width: int, height: int, smart: bool
+) -> Thumbnail:
+    """Azure's thumbnail as a :class:`Thumbnail`. Azure does not say where it cropped: the
+    box is known only for ``smart=False`` (the centre) of an image visionkit loaded."""
+    crop = None
+    if not smart and target.image is not None:
+        crop = centre_window(target.image.width, target.image.height, width / height)
+    return Thumbnail(
+        data=data,
+        media_type=sniff_media_type(data),
+        width=width,
+        height=height,
+        crop=crop,
+        backend="azure",
+        smart=smart,
     )
 
 

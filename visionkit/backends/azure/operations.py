@@ -8,7 +8,7 @@ interest, but no thumbnail operation.
 from __future__ import annotations
 
 from visionkit.backends.azure import imageanalysis4, mapping
-from visionkit.backends.azure.analyze import read_flow
+from visionkit.backends.azure.analyze import area_of_interest_call, read_flow
 from visionkit.backends.azure.analyze4 import v4_call
 from visionkit.backends.azure.errors import REQUEST_ID_HEADER, SERVICE
 from visionkit.backends.azure.flow import (
@@ -19,11 +19,7 @@ from visionkit.backends.azure.flow import (
     caller_lines,
     json_body,
 )
-from visionkit.backends.azure.requests import (
-    area_of_interest_request,
-    describe_request,
-    thumbnail_request,
-)
+from visionkit.backends.azure.requests import describe_request, thumbnail_request
 from visionkit.backends.http.shapes import section
 from visionkit.errors import BackendError
 from visionkit.features import Feature
@@ -84,38 +80,14 @@ def thumbnail_flow(
 
 
 def area_of_interest_flow(ctx: FlowContext, target: Target) -> AzureFlow[BoundingBox]:
-    if ctx.v4:
-        body, request_id = yield from v4_call(
-            ctx, target, extra_features=(imageanalysis4.SMART_CROPS,)
-        )
-        with section("smartCropsResult", service=SERVICE, backend=ctx.backend):
-            box = imageanalysis4.smart_crop(body)
-    else:
-        request = area_of_interest_request(
-            ctx.endpoint,
-            target.ref(ctx.analyze_limits),
-            model_version=ctx.options.model_version,
-        )
-        response = yield from call(request, "Get Area of Interest", target, ctx.scrubber)
-        request_id = response.headers.get(REQUEST_ID_HEADER)
-        body = json_body(response, "Get Area of Interest", ctx.scrubber)
-        with section("areaOfInterest", service=SERVICE, backend=ctx.backend):
-            box = mapping.bounding_rect(mapping.parse_area_of_interest(body).area_of_interest)
-    if box is None:
-        raise BackendError(
-            f"{SERVICE} answered without an area of interest.",
-            backend=ctx.backend,
-            request_id=request_id,
-        )
-    if target.image is None:
-        return box
-    upload = target.uploads[ctx.analyze_limits]
-    return BoundingBox.from_xyxy(
-        box.x * upload.scale_x,
-        box.y * upload.scale_y,
-        box.x2 * upload.scale_x,
-        box.y2 * upload.scale_y,
-    )
+    """The box around the image's subject, in the caller's pixels (one call)."""
+    box, _ = yield from area_of_interest_call(ctx, target)
+    return box
 
 
-__all__ = ["area_of_interest_flow", "describe_flow", "text_flow", "thumbnail_flow"]
+__all__ = [
+    "area_of_interest_flow",
+    "describe_flow",
+    "text_flow",
+    "thumbnail_flow",
+]

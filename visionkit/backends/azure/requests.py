@@ -44,9 +44,14 @@ DETAILS: Mapping[Feature, str] = {
 """visionkit feature -> v3.2 ``details`` value (domain models, reported per category)."""
 
 CAPABILITIES: frozenset[Feature] = frozenset(
-    {*VISUAL_FEATURES, *DETAILS, Feature.TEXT, Feature.METADATA}
+    {*VISUAL_FEATURES, *DETAILS, Feature.TEXT, Feature.METADATA, Feature.AREA_OF_INTEREST}
 )
-"""Everything the v3.2 backend answers: Analyze Image, plus Read for TEXT."""
+"""Everything the v3.2 backend answers: Analyze Image, plus Read for TEXT and Get Area
+of Interest for AREA_OF_INTEREST."""
+
+ON_REQUEST: frozenset[Feature] = frozenset({Feature.AREA_OF_INTEREST})
+"""Left out of ``features=None``: each is one more billed call per image, which an
+existing caller of "everything" did not pay for before it was added."""
 
 ImageRef = str | bytes
 """An image as sent: an ``http(s)`` URL for Azure to fetch, or encoded bytes."""

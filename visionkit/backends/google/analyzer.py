@@ -152,6 +152,12 @@ class GoogleAnalyzer(StorageUriDefaults):
 
     # -- Analyzer ------------------------------------------------------------------------
 
+    @property
+    def default_features(self) -> frozenset[Feature]:
+        """``features=None`` leaves out the area of interest (CROP_HINTS): a feature Google
+        bills per image, which callers of "everything" did not pay for before it was added."""
+        return self.supported_features - {Feature.AREA_OF_INTEREST}
+
     @classmethod
     def capabilities_for(cls, options: GoogleOptions) -> frozenset[Feature]:
         """Everything, less objects and metadata when URLs are passed on (no size known)."""

@@ -44,6 +44,7 @@ from visionkit.backends.google.reading import (
     unit,
     vertices,
 )
+from visionkit.errors import BackendError
 from visionkit.features import Feature
 from visionkit.results import (
     AdultScores,
@@ -212,6 +213,9 @@ def analysis_result(
         text=text(response, size) if wanted(Feature.TEXT) else None,
         brands=brands(response, size) if wanted(Feature.BRANDS) else None,
         landmarks=landmarks(response, size) if wanted(Feature.LANDMARKS) else None,
+        area_of_interest=area_of_interest(response, size)
+        if wanted(Feature.AREA_OF_INTEREST)
+        else None,
         raw=raw,
     )
 
@@ -222,12 +226,29 @@ def crop_hint(response: Mapping[str, Any], size: Size | None) -> BoundingBox | N
     return pixel_box(get(hints[0], "boundingPoly"), size) if hints else None
 
 
+def area_of_interest(response: Mapping[str, Any], size: Size | None) -> BoundingBox:
+    """``CROP_HINTS`` as the area of interest: the first hint's box.
+
+    Google answers every image it could read with at least one hint, so an
+    answer without one is malformed, not "found nothing" (a box cannot be empty).
+    """
+    box = crop_hint(response, size)
+    if box is None or box.area == 0:
+        raise BackendError(
+            "Google Cloud Vision answered CROP_HINTS without a crop hint, so there is no area of "
+            "interest to report. Try again; if it persists, leave area_of_interest out.",
+            backend=BACKEND,
+        )
+    return box
+
+
 __all__ = [
     "BACKEND",
     "FLAG_THRESHOLD",
     "LIKELIHOOD_SCORES",
     "adult",
     "analysis_result",
+    "area_of_interest",
     "brands",
     "clamp_polygon",
     "colors",

@@ -35,6 +35,7 @@ FEATURE_TYPES: Mapping[Feature, str] = {
     Feature.COLORS: "IMAGE_PROPERTIES",
     Feature.BRANDS: "LOGO_DETECTION",
     Feature.LANDMARKS: "LANDMARK_DETECTION",
+    Feature.AREA_OF_INTEREST: "CROP_HINTS",
 }
 """visionkit feature -> Cloud Vision ``features[].type`` (text may become DOCUMENT_...)."""
 

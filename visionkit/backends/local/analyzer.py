@@ -24,6 +24,7 @@ from visionkit.backends.local.colors import analyze_colors
 from visionkit.backends.local.image_type import classify_image_type
 from visionkit.backends.local.taxonomy import DERIVED_TAGS, derived_confidences
 from visionkit.backends.local.working import WORK_SIDE, WorkingCopy
+from visionkit.cropping import Thumbnail, check_size
 from visionkit.errors import ConfigError, VisionKitError
 from visionkit.features import Feature
 from visionkit.images import ImageInput, LoadedImage, load_image
@@ -34,7 +35,9 @@ if TYPE_CHECKING:
     from visionkit.backends.local.classifier import ImageClassifier
 
 
-_REDUCIBLE = frozenset({Feature.TAGS, Feature.COLORS, Feature.IMAGE_TYPE, Feature.METADATA})
+_REDUCIBLE = frozenset(
+    {Feature.TAGS, Feature.COLORS, Feature.IMAGE_TYPE, Feature.METADATA, Feature.AREA_OF_INTEREST}
+)
 """Features that never need more than a small copy of the image."""
 
 DECODE_MARGIN = 2
@@ -95,6 +98,14 @@ class LocalOptions:
         help="A window is a find when its top calibrated probability is at least this.",
     )
 
+    thumbnail_faces: bool = option(
+        True,
+        help=(
+            "Weight faces into smart thumbnails when the 'faces' extra is installed "
+            "(0.1-0.7 s a photo on 2 shared cores); false: the saliency map alone (a few ms)."
+        ),
+    )
+
     def __post_init__(self) -> None:
         if not 0.0 < self.region_threshold <= 1.0:
             raise ConfigError(
@@ -126,10 +137,14 @@ class LocalAnalyzer(Analyzer):
     """Analyses images on this machine: free, offline, private."""
 
     name: ClassVar[str] = "local"
-    ON_REQUEST: ClassVar[frozenset[Feature]] = frozenset({Feature.TEXT, Feature.FACES})
+    ON_REQUEST: ClassVar[frozenset[Feature]] = frozenset(
+        {Feature.TEXT, Feature.FACES, Feature.AREA_OF_INTEREST}
+    )
     """Offered only when asked for by name: OCR loads a second set of models (``ocr`` extra),
     faces OpenCV's cascades (``faces`` extra), and each costs far more than the rest
-    (faces: 50-300 ms per photo on 2 shared cores, docs/benchmarks/local-faces.md)."""
+    (faces: 50-300 ms per photo on 2 shared cores, docs/benchmarks/local-faces.md); the
+    area of interest costs a few milliseconds, over the ~1 ms that would earn it a
+    place in "everything" (docs/benchmarks/thumbnails.md)."""
     capabilities: ClassVar[frozenset[Feature]] = ON_REQUEST | frozenset(
         {Feature.TAGS, Feature.OBJECTS, Feature.COLORS, Feature.IMAGE_TYPE, Feature.METADATA}
     )
@@ -191,7 +206,8 @@ class LocalAnalyzer(Analyzer):
         """
         if not features <= _REDUCIBLE | {Feature.FACES}:
             return None
-        long = WORK_SIDE if features & {Feature.COLORS, Feature.IMAGE_TYPE} else 0
+        pixel_rules = {Feature.COLORS, Feature.IMAGE_TYPE, Feature.AREA_OF_INTEREST}
+        long = WORK_SIDE if features & pixel_rules else 0
         if Feature.FACES in features:
             from visionkit.backends.local.faces import DETECT_SIDE
 
@@ -263,6 +279,12 @@ class LocalAnalyzer(Analyzer):
             result = faces.with_faces(result, loaded.pixels, frame)
         if Feature.TAGS in features:
             result = self._with_tags(result, self.classifier.predict([loaded.pixels])[0])
+        if Feature.AREA_OF_INTEREST in features:  # after faces: found faces are weighted in
+            from visionkit.backends.local.thumbnail import interest_box
+
+            found = [face.box for face in result.faces or ()]
+            box = interest_box(loaded.pixels, loaded.metadata(), found)
+            result = replace(result, area_of_interest=box)
         if Feature.OBJECTS in features:
             result = replace(result, objects=self._objects(loaded.pixels))
         if Feature.TEXT in features:  # loaded.pixels: full size (not in _REDUCIBLE), EXIF-oriented
@@ -336,6 +358,26 @@ class LocalAnalyzer(Analyzer):
                 if p >= floor:
                     tags.append(Tag(name, p))
         return tuple(sorted(tags, key=lambda t: -t.confidence))
+
+    def make_thumbnail(
+        self, image: ImageInput, width: int, height: int, *, smart: bool = True
+    ) -> Thumbnail:
+        """The most salient window of the requested shape, resized (:mod:`.thumbnail`), with
+        faces weighted in per ``thumbnail_faces``; ``smart=False``: the centre. Used by
+        :func:`visionkit.thumbnail`."""
+        from visionkit.backends.local.thumbnail import decode_size, smart_thumbnail
+
+        check_size(width, height)
+        loaded = load_image(image, reduce=decode_size(width, height))
+        faces = self.options.thumbnail_faces
+        return smart_thumbnail(loaded, width, height, smart=smart, faces=faces)
+
+    async def make_thumbnail_async(
+        self, image: ImageInput, width: int, height: int, *, smart: bool = True
+    ) -> Thumbnail:
+        import asyncio  # loaded already whenever a coroutine runs
+
+        return await asyncio.to_thread(self.make_thumbnail, image, width, height, smart=smart)
 
     def close(self) -> None:
         with self._classifier_lock:
