@@ -3,7 +3,9 @@
 ``FakeBatchingRemote`` is a test double, not a service: it awaits like a cloud
 backend and records the size of every batch it is sent, answering from the
 image bytes (``b"bad"`` fails alone, ``b"bug"`` breaks the whole call,
-``b"down"`` is a service failure), so each engine rule is observable. The real
+``b"down"`` is a service failure; a request holding ``b"slow"`` times out as a
+whole and one holding ``b"throttle"`` is throttled as a whole), so each engine rule
+is observable. The real
 Google backend under the same engine is tested with respx in
 ``tests/backends/google/test_batch.py``.
 """
@@ -23,7 +25,13 @@ from visionkit.batch import analyze_many_async
 from visionkit.batch.engine import AsyncBatching
 from visionkit.batch.items import UnexpectedError
 from visionkit.cache import ResultCache
-from visionkit.errors import BackendUnavailableError, InvalidImageError, VisionKitError
+from visionkit.errors import (
+    BackendTimeoutError,
+    BackendUnavailableError,
+    InvalidImageError,
+    RateLimitError,
+    VisionKitError,
+)
 from visionkit.features import Feature
 from visionkit.results import AnalysisResult
 
@@ -45,6 +53,10 @@ class FakeBatchingRemote(FakeRemote):
         await asyncio.sleep(0.001)
         if b"bug" in images and len(images) > 1:
             raise RuntimeError("the whole request broke")
+        if b"slow" in images:
+            raise BackendTimeoutError("the request did not finish in time", backend=self.name)
+        if b"throttle" in images:
+            raise RateLimitError("slow down", backend=self.name)
         out: list[AnalysisResult | VisionKitError] = []
         for image in images:
             if image == b"down":
@@ -143,3 +155,27 @@ async def test_a_service_failure_in_a_batch_goes_to_the_fallback():
     items = [item async for item in run]
     assert _names(items) == ["a", "spare", "c"]
     assert items[1].result.fallback_reason is not None
+
+
+@pytest.mark.usefixtures("batching")
+async def test_a_request_that_times_out_as_a_whole_is_sent_again_image_by_image():
+    # One stalled image must not cost the three good ones sharing its request.
+    analyzer = FakeBatchingRemote()
+    images = [b"a", b"slow", b"c", b"d"]
+    run = analyze_many_async(images, ["tags"], analyzer=analyzer, cache=False)
+    items = [item async for item in run]
+    assert analyzer.batches == [4, 1, 1, 1, 1]
+    assert _names(items) == ["a", None, "c", "d"]
+    assert isinstance(items[1].error, BackendTimeoutError)
+
+
+@pytest.mark.usefixtures("batching")
+async def test_a_throttled_request_is_not_sent_again_image_by_image():
+    # A 429 is the service's verdict on the caller, not on one image: four more
+    # requests would only press a throttled service harder.
+    analyzer = FakeBatchingRemote()
+    images = [b"a", b"throttle", b"c", b"d"]
+    run = analyze_many_async(images, ["tags"], analyzer=analyzer, cache=False)
+    items = [item async for item in run]
+    assert analyzer.batches == [4]
+    assert all(isinstance(item.error, RateLimitError) for item in items)

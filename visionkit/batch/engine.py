@@ -41,7 +41,7 @@ from visionkit.backends.base import Analyzer, FeaturesArg
 from visionkit.cache.defaults import CacheArg
 from visionkit.cache.keys import cache_key, image_digest
 from visionkit.cache.store import ResultCache
-from visionkit.errors import VisionKitError
+from visionkit.errors import BackendTimeoutError, InvalidImageError, VisionKitError
 from visionkit.fallback import recover, recover_async
 from visionkit.features import Feature
 from visionkit.images import ImageInput
@@ -330,6 +330,29 @@ def _item(image: ImageInput, index: int, outcome: BatchItemOutcome) -> BatchItem
     return BatchItem(image, index, error=outcome)
 
 
+_ONE_IMAGES_DOING: tuple[type[VisionKitError], ...] = (BackendTimeoutError, InvalidImageError)
+"""Whole-request errors that one image of a request can cause: a request too big to
+finish within the deadline, or one the service refused for an image in it. The
+request's other images are then sent alone. Every other error of a whole request
+(a throttle, a service that is down after its retries, a bad key, an answer of the
+wrong shape) says something about the service or the run, which each image sent
+alone would only meet again, at up to 16 times the load."""
+
+
+def _one_images_doing(exc: VisionKitError) -> bool:
+    return isinstance(exc, _ONE_IMAGES_DOING)
+
+
+def _log_alone(plan: Plan, exc: VisionKitError, count: int) -> None:
+    logger.info(
+        "A %s request for %d images failed as a whole (%s); sending each image alone so "
+        "that only the one that caused it fails.",
+        plan.analyzer.name,
+        count,
+        type(exc).__name__,
+    )
+
+
 def _analyze_batch(
     plan: Plan, images: Sequence[ImageInput]
 ) -> list[AnalysisResult | VisionKitError]:
@@ -338,13 +361,19 @@ def _analyze_batch(
     ``analyze_batch`` returns errors in place of failed images, but a bug or a
     hostile input can still make the whole call raise something unexpected.
     Losing 63 good results to one bad file is what a batch must never do, so
-    the images are then analysed one by one and each keeps its own outcome. (A
-    ``VisionKitError`` for the whole batch is the backend's verdict, kept as is.)
+    the images are then analysed one by one and each keeps its own outcome. So
+    are they when the whole request fails in a way one image can cause
+    (:data:`_ONE_IMAGES_DOING`: a timeout, a refused image), since a request of 16
+    images would otherwise share the fate of its worst one. Any other verdict on
+    the whole request is the service's or the run's, and kept for every image.
     """
     try:
         outcomes = plan.analyzer.analyze_batch(images, plan.features)
     except VisionKitError as exc:  # the backend's own verdict on the whole batch
-        return [exc] * len(images)
+        if len(images) == 1 or not _one_images_doing(exc):
+            return [exc] * len(images)
+        _log_alone(plan, exc, len(images))
+        return [outcome for image in images for outcome in _analyze_batch(plan, [image])]
     except Exception as exc:
         if len(images) > 1:
             return [outcome for image in images for outcome in _analyze_batch(plan, [image])]
@@ -361,7 +390,12 @@ async def _analyze_batch_async(
     try:
         outcomes = await analyzer.analyze_batch_async(images, plan.features)
     except VisionKitError as exc:  # the backend's own verdict on the whole batch
-        return [exc] * len(images)
+        if len(images) == 1 or not _one_images_doing(exc):
+            return [exc] * len(images)
+        _log_alone(plan, exc, len(images))
+        # Together, so that a unit costs at most two deadlines, not one per image.
+        alone = await asyncio.gather(*(_analyze_batch_async(plan, [image]) for image in images))
+        return [outcome for outcomes in alone for outcome in outcomes]
     except Exception as exc:
         if len(images) > 1:
             alone = [await _analyze_batch_async(plan, [image]) for image in images]
