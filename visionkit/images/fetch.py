@@ -44,6 +44,8 @@ _SECRET_NAMES = frozenset(
 )
 _SECRET_PARTS = ("signature", "token", "secret", "password", "credential", "apikey", "api_key")
 _SECRET_SUFFIXES = ("-key", "_key", "key")
+_MAX_HOST = 253  # DNS's longest name; longer hosts fill messages with kilobytes of host
+_MAX_PORT = 65_535
 
 
 def _secret_name(name: str) -> bool:
@@ -120,6 +122,13 @@ def parse_url(url: str, limits: ImageLimits) -> _Hop:
 
 
 def _check_scheme(url: httpx.URL, source: str, how: str) -> None:
+    """Refuse what no request could be made to: another scheme, no host, a bad host or port.
+
+    httpx accepts some of these when it parses the URL and fails only later (an
+    IDNA error when the host is read, an ``OverflowError`` or an exception group
+    from the socket layer for port 99999), so they are caught here, for the
+    first URL and every redirect alike.
+    """
     if url.scheme not in ("http", "https"):
         shown = url.scheme or "none"
         raise _refused(
@@ -129,10 +138,36 @@ def _check_scheme(url: httpx.URL, source: str, how: str) -> None:
                 f"{how}the scheme is {shown!r}; only http:// and https:// URLs are downloaded",
             ),
         )
-    if not url.host:
+    problem = _host_problem(url)
+    if problem is None and url.port is not None and not 0 < url.port <= _MAX_PORT:
+        problem = f"its port {url.port} is outside 1-{_MAX_PORT}"
+    if problem is None:
+        return
+    if how:  # a redirect: name the URL that was asked for, then where it led
         raise InvalidImageError(
-            f"{source} is not a valid URL: it has no host. Check the URL.", source=source
+            f"Could not download {source}: {how}that is not a valid URL: {problem}.",
+            source=source,
         )
+    raise InvalidImageError(f"{source} is not a valid URL: {problem}. Check the URL.", source=source)
+
+
+def _host_problem(url: httpx.URL) -> str | None:
+    """What is wrong with ``url``'s host, or ``None``: missing, too long, not valid IDNA."""
+    raw = url.raw_host
+    if not raw:
+        return "it has no host"
+    if len(raw) > _MAX_HOST:
+        return f"its host is {len(raw):,} characters long, over DNS's limit of {_MAX_HOST}"
+    try:
+        url.host  # noqa: B018 - decoding the host is the check
+    except (UnicodeError, ValueError) as exc:  # idna.IDNAError is a UnicodeError
+        return f"its host {_shorten_host(raw)!r} is not a valid internationalised name ({exc})"
+    return None
+
+
+def _shorten_host(raw: bytes) -> str:
+    text = raw.decode("ascii", "backslashreplace")
+    return text if len(text) <= 80 else f"{text[:80]}..."
 
 
 def _next_hop(
@@ -242,6 +277,14 @@ def _http_error(
     return InvalidImageError(f"Could not download {source}: {reason}.", source=source)
 
 
+def _unexpected(source: str, url: str, exc: Exception) -> InvalidImageError:
+    return InvalidImageError(
+        f"Could not download {source}: {type(exc).__name__}: {_scrub(exc, url)}. Check the URL "
+        "and the network.",
+        source=source,
+    )
+
+
 def _inflater(response: httpx.Response, source: str, limits: ImageLimits) -> Inflater:
     return Inflater(response.headers.get("Content-Encoding", ""), limits.max_bytes, source)
 
@@ -298,6 +341,10 @@ def fetch(url: str, limits: ImageLimits, client: httpx.Client | None) -> bytes:
         raise _refused(source, exc) from exc
     except httpx.HTTPError as exc:
         raise _http_error(source, url, exc, limits, deadline) from exc
+    except (InvalidImageError, AssertionError):
+        raise
+    except Exception as exc:  # a socket or codec error httpx let through: still this URL's
+        raise _unexpected(source, url, exc) from exc
     finally:
         if transport is not None:
             transport.close()
@@ -346,6 +393,10 @@ async def fetch_async(url: str, limits: ImageLimits, client: httpx.AsyncClient |
         raise _refused(source, exc) from exc
     except httpx.HTTPError as exc:
         raise _http_error(source, url, exc, limits, deadline) from exc
+    except (InvalidImageError, AssertionError):
+        raise
+    except Exception as exc:  # incl. an exception group from anyio's connection attempts
+        raise _unexpected(source, url, exc) from exc
     finally:
         if transport is not None:
             await transport.aclose()
