@@ -19,11 +19,11 @@ import zlib
 
 import numpy as np
 import pytest
-from images.servers import body, serve
+from images.servers import body, redirect, serve
 from PIL import Image
 
 from visionkit.errors import InvalidImageError
-from visionkit.images import ImageLimits, load_image
+from visionkit.images import ImageLimits, load_image, load_image_async
 
 HANG_TIMEOUT_S = 60  # far above any bounded run; only a hang reaches it
 
@@ -187,10 +187,22 @@ def test_an_ordinary_progressive_jpeg_is_accepted(chelsea_png):
 DRIP_SERVER = """
 import http.server, sys, threading, time
 from visionkit.errors import InvalidImageError
-from visionkit.images import ImageLimits, load_image
+from visionkit.images import ImageLimits, load_image, load_image_async
 
 class Drip(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        if self.path == "/stall":  # a byte, then 9 s of silence, then another...
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            for _ in range(100):
+                self.wfile.write(b"x"); self.wfile.flush(); time.sleep(9)
+            return
+        if self.path == "/continue":  # endless interim answers, then a dripping real one
+            for _ in range(100):
+                self.wfile.write(b"HTTP/1.1 100 Continue\\r\\n\\r\\n"); self.wfile.flush()
+                time.sleep(0.2)
+            return
         if self.path == "/headers":
             self.wfile.write(b"HTTP/1.1 200 OK\\r\\n")
             for _ in range(100):
@@ -208,17 +220,23 @@ httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Drip)
 httpd.daemon_threads = True
 threading.Thread(target=httpd.serve_forever, daemon=True).start()
 url = f"http://127.0.0.1:{httpd.server_address[1]}{sys.argv[1]}"
+limits = ImageLimits(allowed_hosts=("127.0.0.1",), url_deadline_s=2)
 try:
-    load_image(url, limits=ImageLimits(allowed_hosts=("127.0.0.1",), url_deadline_s=2))
+    if sys.argv[2] == "async":
+        import asyncio
+        asyncio.run(load_image_async(url, limits=limits))
+    else:
+        load_image(url, limits=limits)
     print("LOADED")
 except InvalidImageError as exc:
     print("ERROR", exc)
 """
 
 
-@pytest.mark.parametrize("path", ["/body", "/headers"])
-def test_a_dripping_server_meets_the_total_deadline(path):
-    line, _ = run_child(DRIP_SERVER, path)
+@pytest.mark.parametrize("how", ["sync", "async"])
+@pytest.mark.parametrize("path", ["/body", "/headers", "/stall", "/continue"])
+def test_a_dripping_server_meets_the_total_deadline(path, how):
+    line, _ = run_child(DRIP_SERVER, path, how)
     assert "did not finish within the download deadline of 2 s" in line
 
 
@@ -320,3 +338,126 @@ def test_url_metadata_comes_from_the_decoded_pixels(chelsea_png):
         loaded = load_image(server.url("/x.png"), limits=ImageLimits(allow_private=True))
     meta = loaded.metadata()
     assert (meta.width, meta.height, meta.format) == (451, 300, "PNG")
+
+
+# -- URLs that are not valid (checked before any request, and on every redirect) -----------
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://user:s3cret@[::1]:99999/x.jpg", "its port 99999 is outside 1-65535"),
+        ("http://127.0.0.1:0/x.jpg", "its port 0 is outside 1-65535"),
+        ("http://xn--zz/x.jpg", "its host 'xn--zz' is not a valid internationalised name"),
+        ("http://" + "a" * 10_000 + ".com/x.jpg", "its host is 10,004 characters long"),
+        ("http://[::zz]/x.jpg", "is not a valid URL"),
+        ("http://example.com/\x00.jpg", "a NUL byte"),
+    ],
+    ids=["bad-port-and-password", "port-0", "bad-idna", "10k-host", "bad-ipv6", "nul"],
+)
+async def test_malformed_urls_are_refused_before_any_request(url, message):
+    limits = ImageLimits(allow_private=True)
+    for attempt in (lambda: load_image(url, limits=limits), None):
+        with pytest.raises(InvalidImageError, match=message) as caught:
+            if attempt is not None:
+                attempt()
+            else:
+                await load_image_async(url, limits=limits)
+        assert "s3cret" not in str(caught.value)
+        assert len(str(caught.value)) < 1000  # a 10,000-character host is not repeated
+
+
+@pytest.mark.parametrize(
+    ("location", "message"),
+    [
+        ("http://127.0.0.1:99999/x", "its port 99999 is outside"),
+        ("http://xn--zz/x", "not a valid internationalised name"),
+        ("http://" + "a" * 10_000 + "/x", "its host is 10,000 characters long"),
+        ("data:image/png;base64,iVBORw0KGgo=", "the scheme is 'data'"),
+    ],
+    ids=["bad-port", "bad-idna", "10k-host", "data-url"],
+)
+async def test_a_redirect_to_an_invalid_url_is_refused(location, message):
+    limits = ImageLimits(allowed_hosts=("127.0.0.1",))
+    with serve({"/x.jpg": redirect(location)}) as server:
+        with pytest.raises(InvalidImageError, match=message):
+            load_image(server.url("/x.jpg"), limits=limits)
+        with pytest.raises(InvalidImageError, match=message):
+            await load_image_async(server.url("/x.jpg"), limits=limits)
+
+
+# -- inputs the issue does not list, in the same classes -----------------------------------
+
+
+def _gif_with_canvas(width: int, height: int) -> bytes:
+    """A 10x10 GIF whose logical screen claims ``width`` x ``height`` (hand-made header)."""
+    buffer = io.BytesIO()
+    Image.new("P", (10, 10)).save(buffer, "GIF")
+    data = bytearray(buffer.getvalue())
+    data[6:10] = struct.pack("<HH", width, height)
+    return bytes(data)
+
+
+def test_a_gif_declaring_a_huge_canvas_is_refused():
+    with pytest.raises(InvalidImageError, match="decompression bomb|over the limit"):
+        load_image(_gif_with_canvas(65_535, 65_535))
+
+
+def test_a_webp_declaring_a_huge_canvas_is_refused():
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16)).save(buffer, "WEBP", lossless=True)
+    data = bytearray(buffer.getvalue())
+    at = data.index(b"VP8L") + 9  # the lossless header's 14-bit width and height minus one
+    bits = struct.unpack("<I", data[at : at + 4])[0] & ~0xFFFFFFF
+    data[at : at + 4] = struct.pack("<I", bits | 16_382 | (16_382 << 14))
+    with pytest.raises(InvalidImageError, match="decompression bomb|over the limit"):
+        load_image(bytes(data))
+
+
+def test_an_exif_rotated_large_jpeg_is_turned_without_a_second_copy(tmp_path):
+    path = tmp_path / "turned.jpg"
+    img = Image.new("RGB", (8000, 6000), (200, 10, 10))
+    exif = img.getexif()
+    exif[0x0112] = 6  # turn 90 degrees clockwise to view
+    img.save(path, quality=50, exif=exif.tobytes())
+    del img
+    code = """
+    import sys
+    from visionkit.images import load_image
+    img = load_image(sys.argv[1])
+    print("LOADED", img.width, img.height)
+    """
+    line, peak = run_child(code, str(path))
+    assert line == "LOADED 6000 8000"
+    # The decoded image and its turned copy (3 B/px each), and no third copy of it.
+    budget_mb = (8000 * 6000 * 7 + 150 * 1024**2) // 1024**2
+    assert peak < budget_mb, f"peak {peak} MB over {budget_mb} MB"
+
+
+def test_paths_to_a_directory_a_symlink_loop_and_nothing(tmp_path):
+    class ToDirectory(os.PathLike):
+        def __fspath__(self) -> str:
+            return str(tmp_path)
+
+    with pytest.raises(InvalidImageError, match="is a directory"):
+        load_image(ToDirectory())
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    with pytest.raises(InvalidImageError, match="Too many levels of symbolic links"):
+        load_image(str(tmp_path / "a"))
+    with pytest.raises(InvalidImageError, match="The image path is empty"):
+        load_image("")
+
+
+def test_buffer_objects_of_other_types_are_read_as_bytes(chelsea_png):
+    import array
+    import mmap
+
+    data = chelsea_png.read_bytes()
+    assert load_image(array.array("B", data)).pixels.size == (451, 300)
+    with mmap.mmap(-1, len(data)) as mapped:  # has read(): read like a stream
+        mapped.write(data)
+        mapped.seek(0)
+        assert load_image(mapped).pixels.size == (451, 300)
+    with pytest.raises(InvalidImageError, match="not an image"):
+        load_image(array.array("i", [1, 2, 3]))

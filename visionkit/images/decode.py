@@ -78,7 +78,10 @@ def decode(
                 img.draft(img.mode, draft_size(stored, *reduce))
             img.load()  # the whole first frame, so truncation is caught here
             turned = _turns_sideways(img)
-            pixels = to_rgb(upright(img), source)
+            shown = upright(img)
+            # A turned image is a new one already: converting it must not copy it again.
+            pixels = to_rgb(shown, source, owned=shown is not img)
+            del shown
         except InvalidImageError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -227,8 +230,11 @@ def upright(img: Image.Image) -> Image.Image:
     return img
 
 
-def to_rgb(img: Image.Image, source: str) -> Image.Image:
+def to_rgb(img: Image.Image, source: str, *, owned: bool = False) -> Image.Image:
     """Return a new RGB image; see :attr:`LoadedImage.pixels` for why each rule exists.
+
+    ``owned``: ``img`` is the caller's to give away (e.g. the fresh result of an
+    EXIF rotation), so an RGB one is returned as is instead of copied.
 
     Transparency is composited with at most three extra bytes per pixel besides
     the result (the alpha channel and its inverse): the RGB pixels are blended
@@ -249,7 +255,7 @@ def to_rgb(img: Image.Image, source: str) -> Image.Image:
         rgb.paste((255, 255, 255), mask=transparent)
         return rgb
     if mode == "RGB":
-        return img.copy()
+        return img if owned else img.copy()
     try:
         return img.convert("RGB")
     except ValueError as exc:
