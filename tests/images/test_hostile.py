@@ -357,12 +357,11 @@ def test_url_metadata_comes_from_the_decoded_pixels(chelsea_png):
 )
 async def test_malformed_urls_are_refused_before_any_request(url, message):
     limits = ImageLimits(allow_private=True)
-    for attempt in (lambda: load_image(url, limits=limits), None):
-        with pytest.raises(InvalidImageError, match=message) as caught:
-            if attempt is not None:
-                attempt()
-            else:
-                await load_image_async(url, limits=limits)
+    with pytest.raises(InvalidImageError, match=message) as sync_error:
+        load_image(url, limits=limits)
+    with pytest.raises(InvalidImageError, match=message) as async_error:
+        await load_image_async(url, limits=limits)
+    for caught in (sync_error, async_error):
         assert "s3cret" not in str(caught.value)
         assert len(str(caught.value)) < 1000  # a 10,000-character host is not repeated
 
@@ -399,7 +398,7 @@ def _gif_with_canvas(width: int, height: int) -> bytes:
 
 
 def test_a_gif_declaring_a_huge_canvas_is_refused():
-    with pytest.raises(InvalidImageError, match="decompression bomb|over the limit"):
+    with pytest.raises(InvalidImageError, match=r"decompression bomb|over the limit"):
         load_image(_gif_with_canvas(65_535, 65_535))
 
 
@@ -410,7 +409,7 @@ def test_a_webp_declaring_a_huge_canvas_is_refused():
     at = data.index(b"VP8L") + 9  # the lossless header's 14-bit width and height minus one
     bits = struct.unpack("<I", data[at : at + 4])[0] & ~0xFFFFFFF
     data[at : at + 4] = struct.pack("<I", bits | 16_382 | (16_382 << 14))
-    with pytest.raises(InvalidImageError, match="decompression bomb|over the limit"):
+    with pytest.raises(InvalidImageError, match=r"decompression bomb|over the limit"):
         load_image(bytes(data))
 
 

@@ -148,7 +148,9 @@ def _check_scheme(url: httpx.URL, source: str, how: str) -> None:
             f"Could not download {source}: {how}that is not a valid URL: {problem}.",
             source=source,
         )
-    raise InvalidImageError(f"{source} is not a valid URL: {problem}. Check the URL.", source=source)
+    raise InvalidImageError(
+        f"{source} is not a valid URL: {problem}. Check the URL.", source=source
+    )
 
 
 def _host_problem(url: httpx.URL) -> str | None:
