@@ -304,6 +304,27 @@ def test_a_large_rgba_png_stays_within_the_memory_budget(tmp_path):
     assert peak < budget_mb, f"peak {peak} MB over the budget of {budget_mb} MB"
 
 
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_a_large_rgb_image_is_decoded_into_one_copy(tmp_path, fmt):
+    path = tmp_path / f"big.{fmt.lower()}"
+    Image.new("RGB", (8000, 6000), (10, 20, 30)).save(path, fmt)
+    code = """
+    import sys
+    from visionkit.images import load_image
+    img = load_image(sys.argv[1])
+    print("LOADED", img.width, img.height, *img.pixels.getpixel((7999, 5999)))
+    """
+    line, peak = run_child(code, str(path))
+    loaded, *numbers = line.split()
+    assert loaded == "LOADED" and numbers[:2] == ["8000", "6000"]
+    assert all(
+        abs(int(got) - want) <= 2 for got, want in zip(numbers[2:], (10, 20, 30), strict=True)
+    )
+    # docs/images.md: one decoded copy (3 B/px) is the result; a second would be 6 B/px.
+    budget_mb = (8000 * 6000 * 9 // 2 + 150 * 1024**2) // 1024**2
+    assert peak < budget_mb, f"peak {peak} MB over {budget_mb} MB"
+
+
 @pytest.mark.parametrize("layers", [1, 2])
 def test_gzip_bombs_from_a_url_are_stopped_at_the_byte_limit(layers):
     bomb = b"\0" * (200 * 1024 * 1024)

@@ -392,7 +392,8 @@ def _from_pillow(img: Image.Image, limits: ImageLimits) -> LoadedImage:
     check_dimensions(img.width, img.height, source, limits)
     try:
         img.load()  # an Image.open() result is lazy; truncation shows only now
-        pixels = to_rgb(upright(img), source)
+        shown = upright(img)  # a turned image is new, and need not be copied again
+        pixels = to_rgb(shown, source, owned=shown is not img)
     except InvalidImageError:
         raise
     except MemoryError as exc:
