@@ -265,6 +265,28 @@ def test_a_broadcast_view_is_refused_before_it_is_copied(side):
         load_image(view)
 
 
+@pytest.mark.parametrize("backend", ["local", "azure"])
+def test_huge_in_memory_images_are_refused_before_the_cache_hashes_them(backend):
+    # Azure caches by default: the key's hash used to copy a 4.8 GB broadcast view first.
+    code = """
+    import sys
+    import numpy as np
+    from PIL import Image
+    from visionkit import analyze
+    from visionkit.errors import InvalidImageError
+    options = {"local": {}, "azure": {"endpoint": "https://x.invalid/", "key": "k" * 32}}
+    view = np.broadcast_to(np.zeros((1, 1, 3), np.uint8), (40_000, 40_000, 3))
+    for image in (view, Image.new("L", (10_000, 9_000))):
+        try:
+            analyze(image, ["tags"], backend=sys.argv[1], cache=True, **options[sys.argv[1]])
+        except InvalidImageError as exc:
+            print("ERROR", exc)
+    """
+    line, peak = run_child(code, backend)
+    assert "over the limit of 89,478,485" in line
+    assert peak < 500  # the 86 MB PIL image and the runtime: no copy of either input
+
+
 def test_a_tiff_of_a_million_strips_is_refused_before_pillow_opens_it():
     tifffile = pytest.importorskip("tifffile")
     buffer = io.BytesIO()
