@@ -197,3 +197,23 @@ def test_one_image_or_no_iterable_as_images_is_refused_up_front(images):
         analyze_many(images)
     with pytest.raises(ConfigError, match="analyze_many takes an iterable of images"):
         analyze_many_async(images)
+
+
+@pytest.mark.parametrize("backend", ["azure", "google"])
+def test_malformed_urls_the_service_would_download_are_refused_before_sending(backend, respx_mock):
+    azure = respx_mock.post(url__startswith="https://vk.cognitiveservices.azure.com/")
+    google = respx_mock.post(GOOGLE)
+    options = {
+        "azure": {"endpoint": "https://vk.cognitiveservices.azure.com/", "key": "k" * 32},
+        "google": {"api_key": "AIzaSyD-visionkit-test-key-0123456789ab", "url_mode": "pass"},
+    }[backend]
+    urls = [
+        f"http://user:{SECRET}@[::1]:99999/x.jpg",
+        "http://xn--zz/x.jpg",
+        "http://" + "a" * 10_000 + ".com/x.jpg",
+    ]
+    items = list(analyze_many(urls, ["tags"], backend=backend, cache=False, **options))
+    assert all(isinstance(item.error, InvalidImageError) for item in items)
+    assert all("is not a valid URL" in str(item.error) for item in items)
+    assert SECRET not in "".join(str(item.error) for item in items)
+    assert not azure.called and not google.called
