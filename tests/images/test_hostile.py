@@ -503,3 +503,36 @@ def test_buffer_objects_of_other_types_are_read_as_bytes(chelsea_png):
         assert load_image(mapped).pixels.size == (451, 300)
     with pytest.raises(InvalidImageError, match="not an image"):
         load_image(array.array("i", [1, 2, 3]))
+
+
+# -- already good, kept so -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fmt", "save"),
+    [("PNG", {}), ("WEBP", {"lossless": True}), ("GIF", {}), ("MPO", {})],
+    ids=["apng", "animated-webp", "animated-gif", "mpo"],
+)
+def test_multi_frame_files_give_their_first_frame(fmt, save):
+    frames = [Image.new("RGB", (40, 30), colour) for colour in ("red", "lime", "blue")]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, fmt, save_all=True, append_images=frames[1:], **save)
+    loaded = load_image(buffer.getvalue())
+    assert loaded.format == fmt and loaded.pixels.size == (40, 30)
+    red, green, blue = loaded.pixels.getpixel((20, 15))
+    assert red > 240 and green < 16 and blue < 16
+
+
+@pytest.mark.parametrize("kind", [b"zTXt", b"iCCP"])
+def test_png_text_and_icc_chunk_bombs_are_refused(kind):
+    def chunk(name: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + name + data + struct.pack(">I", zlib.crc32(name + data))
+        )
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(buffer, "PNG")
+    png = buffer.getvalue()
+    bomb = chunk(kind, b"k\0\0" + zlib.compress(b"\0" * 50_000_000, 9))  # 50 kB -> 50 MB
+    with pytest.raises(InvalidImageError, match="too large"):
+        load_image(png[:33] + bomb + png[33:])  # after IHDR (8 + 25 bytes)
