@@ -77,6 +77,32 @@ def redact_url(url: str) -> str:
     return shown if len(shown) <= 300 else f"{shown[:300]}... ({len(url)} characters)"
 
 
+class _RedactUrls(logging.Filter):
+    """Shows the URLs of httpx's own log lines through :func:`redact_url`.
+
+    visionkit's transport logs no URL, but a caller's client does (httpx's INFO
+    line ``HTTP Request: GET URL``), query string and all: a signed URL's
+    ``sig=`` or ``X-Amz-Signature=`` would be in it. Only secrets change, so
+    the filter is harmless for the application's other requests.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and any(isinstance(a, httpx.URL) for a in args):
+            record.args = tuple(redact_url(str(a)) if isinstance(a, httpx.URL) else a for a in args)
+        return True
+
+
+_redact_urls = _RedactUrls()
+
+
+def _install_url_filter() -> None:
+    """Attach :class:`_RedactUrls` to httpx's logger, once (downloads through a caller's client)."""
+    httpx_logger = logging.getLogger("httpx")
+    if _redact_urls not in httpx_logger.filters:
+        httpx_logger.addFilter(_redact_urls)
+
+
 @dataclass(frozen=True)
 class _Hop:
     url: httpx.URL
@@ -318,6 +344,8 @@ def fetch(url: str, limits: ImageLimits, client: httpx.Client | None) -> bytes:
     transport: httpx.BaseTransport | None = None
     if client is None:
         transport = GuardedTransport(guard, deadline)
+    else:
+        _install_url_filter()
     try:
         for hops in range(limits.max_redirects + 2):
             request = _request(hop, limits, deadline)
@@ -361,6 +389,8 @@ async def fetch_async(url: str, limits: ImageLimits, client: httpx.AsyncClient |
     transport: httpx.AsyncBaseTransport | None = None
     if client is None:
         transport = AsyncGuardedTransport(guard, deadline)
+    else:
+        _install_url_filter()
     try:
         with anyio.fail_after(limits.url_deadline_s):
             for hops in range(limits.max_redirects + 2):
