@@ -536,3 +536,47 @@ def test_png_text_and_icc_chunk_bombs_are_refused(kind):
     bomb = chunk(kind, b"k\0\0" + zlib.compress(b"\0" * 50_000_000, 9))  # 50 kB -> 50 MB
     with pytest.raises(InvalidImageError, match="too large"):
         load_image(png[:33] + bomb + png[33:])  # after IHDR (8 + 25 bytes)
+
+
+# -- segment floods: millions of empty JPEG segments, PNG chunks, GIF blocks ---------------
+
+
+def _flooded(kind: str) -> bytes:
+    """A tiny image with a few million empty segments before its image data (40-50 MB)."""
+    buffer = io.BytesIO()
+    if kind == "jpeg":
+        Image.new("RGB", (8, 8)).save(buffer, "JPEG")
+        data = buffer.getvalue()
+        return data[:2] + b"\xff\xe1\x00\x02" * 12_000_000 + data[2:]  # empty APP1 segments
+    if kind == "png":
+        Image.new("RGB", (8, 8)).save(buffer, "PNG")
+        data = buffer.getvalue()
+        text = struct.pack(">I", 0) + b"tEXt" + struct.pack(">I", zlib.crc32(b"tEXt"))
+        return data[:33] + text * 3_000_000 + data[33:]
+    Image.new("P", (8, 8)).save(buffer, "GIF")
+    data = buffer.getvalue()
+    at = data.index(b"\x2c")  # the image descriptor: a comment of 15 million sub-blocks first
+    return data[:at] + b"\x21\xfe" + b"\x01a" * 15_000_000 + b"\x00" + data[at:]
+
+
+@pytest.mark.parametrize(
+    ("kind", "what"),
+    [
+        ("jpeg", "JPEG marker segments"),
+        ("png", "PNG chunks"),
+        ("gif", "GIF extension blocks and sub-blocks"),
+    ],
+)
+def test_segment_floods_are_refused_before_pillow_parses_them(tmp_path, kind, what):
+    path = tmp_path / f"flood.{kind}"
+    path.write_bytes(_flooded(kind))
+    assert path.stat().st_size < 50 * 1024 * 1024  # under max_bytes: only the count refuses it
+    line, peak = run_child(LOAD_AND_REPORT, str(path))
+    # Before the limit: 36 s and 1.7 GB (JPEG), 14 s (PNG), 6 s and 1.4 GB (GIF) to open.
+    assert f"has more than 1,000 {what} before its image data" in line
+    assert peak < 300
+
+
+def test_ordinary_files_have_far_fewer_segments(chelsea_png, rocket_jpg, skimage_data_dir):
+    for path in (chelsea_png, rocket_jpg, *sorted(skimage_data_dir.glob("*.gif"))):
+        assert load_image(path, limits=ImageLimits(max_segments=20)).width > 0
