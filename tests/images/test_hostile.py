@@ -580,3 +580,16 @@ def test_segment_floods_are_refused_before_pillow_parses_them(tmp_path, kind, wh
 def test_ordinary_files_have_far_fewer_segments(chelsea_png, rocket_jpg, skimage_data_dir):
     for path in (chelsea_png, rocket_jpg, *sorted(skimage_data_dir.glob("*.gif"))):
         assert load_image(path, limits=ImageLimits(max_segments=20)).width > 0
+
+
+def test_a_tiff_with_65000_tags_is_refused_before_pillow_reads_them():
+    # Hand-made classic TIFF: an 8x8 grey image whose first IFD also holds 65,000 private tags,
+    # so that a strip count could otherwise hide behind thousands of fillers.
+    needed = [(256, 3, 1, 8), (257, 3, 1, 8), (258, 3, 1, 8), (262, 3, 1, 1)]
+    needed += [(273, 4, 1, 0), (277, 3, 1, 1), (278, 3, 1, 8), (279, 4, 1, 64)]
+    fillers = [(33_000 + i % 200, 3, 1, 0) for i in range(65_000)]
+    tags = sorted(needed + fillers)
+    ifd = struct.pack("<H", len(tags)) + b"".join(struct.pack("<HHII", *t) for t in tags)
+    data = b"II*\x00" + struct.pack("<I", 8) + ifd + struct.pack("<I", 0) + b"\0" * 64
+    with pytest.raises(InvalidImageError, match="first page has 65,008 tags, over the limit"):
+        load_image(data)

@@ -19,8 +19,8 @@ _TIFF_OFFSET_TAGS = (273, 324)  # StripOffsets, TileOffsets
 
 
 def check_structure(data: bytes, source: str, limits: ImageLimits) -> None:
-    """Refuse a JPEG with too many scans or a TIFF with too many strips, and a JPEG, PNG or
-    GIF with too many segments before its image data, before decoding."""
+    """Refuse, before decoding, a JPEG with too many scans, a TIFF with too many strips or
+    tags, and a JPEG, PNG or GIF with too many segments before its image data."""
     kind = _SEGMENTED.get(data[:3])
     if kind is not None and _segments(data, limits.max_segments) > limits.max_segments:
         what = {"JPEG": "JPEG marker segments", "PNG": "PNG chunks"}.get(
@@ -46,7 +46,15 @@ def check_structure(data: bytes, source: str, limits: ImageLimits) -> None:
                 source=source,
             )
     elif data[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-        strips = _tiff_strips(data)
+        entries, strips = _tiff_first_ifd(data, limits.max_segments)
+        if entries > limits.max_segments:
+            raise InvalidImageError(
+                f"{source} is a TIFF whose first page has {entries:,} tags, over the limit of "
+                f"{limits.max_segments:,} (Pillow reads each one in Python before any pixel; "
+                "files have under a hundred). Re-save it, or raise ImageLimits.max_segments "
+                "if you trust it.",
+                source=source,
+            )
         if strips > limits.max_strips:
             raise InvalidImageError(
                 f"{source} is a TIFF whose first page has {strips:,} strips or tiles, over the "
@@ -119,10 +127,12 @@ def _gif_blocks(data: bytes, most: int) -> int:
     return count
 
 
-def _tiff_strips(data: bytes) -> int:
-    """The largest strip or tile count in the first IFD; 0 when the header cannot be read.
+def _tiff_first_ifd(data: bytes, most_entries: int) -> tuple[int, int]:
+    """The first IFD's tag count and its largest strip or tile count; ``(0, 0)`` when the
+    header cannot be read (Pillow then rejects it with its own message).
 
-    A header too broken to read is left for Pillow to reject with its own message.
+    The tags are read only when there are at most ``most_entries`` of them, and then
+    all of them, so no strip count can hide behind thousands of filler tags.
     """
     order = "<" if data[:2] == b"II" else ">"
     try:
@@ -135,14 +145,16 @@ def _tiff_strips(data: bytes) -> int:
             ifd = struct.unpack_from(order + "I", data, 4)[0]
             entries = struct.unpack_from(order + "H", data, ifd)[0]
             first, size, layout = ifd + 2, 12, order + "HHI"
+        if entries > most_entries:
+            return entries, 0
         most = 0
-        for index in range(min(entries, 4096)):
+        for index in range(entries):
             tag, _type, count = struct.unpack_from(layout, data, first + index * size)
             if tag in _TIFF_OFFSET_TAGS:
                 most = max(most, count)
-        return most
+        return entries, most
     except struct.error:
-        return 0
+        return 0, 0
 
 
 __all__ = ["check_structure"]

@@ -49,8 +49,9 @@ class ImageLimits:
         max_strips: Most TIFF strips or tiles accepted, counted in the header
             before Pillow builds one descriptor per strip (a million one-row
             strips cost gigabytes of descriptors for a 1 MB image).
-        max_segments: Most JPEG marker segments or PNG chunks accepted before
-            the image data starts, counted before Pillow opens the file. Pillow
+        max_segments: Most JPEG marker segments, PNG chunks, GIF extension
+            blocks and sub-blocks accepted before the image data starts (and
+            tags in a TIFF's first page), counted before Pillow opens the file. Pillow
             reads each one in Python and keeps some (a JPEG's APP segments) as
             objects: a 45 MB JPEG of 12 million empty APP1 segments took 36 s
             and 1.7 GB just to open. Photos have under 30 (an ICC profile split
