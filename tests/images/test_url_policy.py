@@ -143,9 +143,23 @@ def test_credentials_go_to_the_first_host_only_and_never_into_logs(png, caplog):
     assert "s3cretpw" not in loaded.source
 
 
-async def test_query_secrets_stay_out_of_httpx_log_lines_with_a_callers_client(png, caplog):
+class _FormatsFirst(logging.Filter):
+    """Formats the message and drops the arguments, as the backends' secret filter does."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = record.getMessage(), ()
+        return True
+
+
+@pytest.mark.parametrize("formatted_first", [False, True])
+async def test_query_secrets_stay_out_of_httpx_log_lines_with_a_callers_client(
+    png, caplog, monkeypatch, formatted_first
+):
     import httpx
 
+    # Only the filters this test sets: ours is then added after, as in a long-running process.
+    earlier = [_FormatsFirst()] if formatted_first else []
+    monkeypatch.setattr(logging.getLogger("httpx"), "filters", earlier)
     caplog.set_level(logging.DEBUG)
     with serve({"/c.png": body(png)}) as server:
         url = server.url("/c.png") + "?sig=SIGSECRET1&X-Amz-Signature=AMZSECRET1&size=2"

@@ -44,6 +44,7 @@ _SECRET_NAMES = frozenset(
 )
 _SECRET_PARTS = ("signature", "token", "secret", "password", "credential", "apikey", "api_key")
 _SECRET_SUFFIXES = ("-key", "_key", "key")
+_URL_IN_TEXT = re.compile(r"https?://[^\s\"'<>]+", re.IGNORECASE)
 _MAX_HOST = 253  # DNS's longest name; longer hosts fill messages with kilobytes of host
 _MAX_PORT = 65_535
 
@@ -87,9 +88,12 @@ class _RedactUrls(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and any(isinstance(a, httpx.URL) for a in args):
-            record.args = tuple(redact_url(str(a)) if isinstance(a, httpx.URL) else a for a in args)
+        # The message as formatted: another filter (the backends' secret scrubber) may have
+        # formatted it already, so the URL is found in the text, not among the arguments.
+        message = record.getMessage()
+        shown = _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), message)
+        if shown != message:
+            record.msg, record.args = shown, ()
         return True
 
 
