@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import sqlite3
 
@@ -47,6 +48,27 @@ def test_pixels_and_arrays_are_keyed_by_content_and_shape():
     img = Image.fromarray(array)
     assert image_digest(img)[0] == image_digest(Image.fromarray(array.copy()))[0]
     assert image_digest(img)[0] != image_digest(img.convert("L"))[0]
+
+
+def test_large_pixels_are_hashed_a_strip_at_a_time_to_the_same_key(chelsea_png):
+    photo = np.asarray(Image.open(chelsea_png).convert("RGB"))
+    tall = np.concatenate([photo] * 3)  # 900 rows: several 256-row strips
+    whole = f"{tall.dtype.str}:{tall.shape}:".encode() + tall.tobytes()
+    assert image_digest(tall)[0] == "array:" + hashlib.sha256(whole).hexdigest()
+    img = Image.fromarray(tall)
+    pixels = f"RGB:{img.width}x{img.height}:".encode() + img.tobytes()
+    assert image_digest(img)[0] == "pixels:" + hashlib.sha256(pixels).hexdigest()
+
+
+def test_images_the_loader_would_refuse_are_not_hashed():
+    # A broadcast view of 4.8 GB (3 bytes of memory): hashing would copy it all first.
+    view = np.broadcast_to(np.zeros((1, 1, 3), np.uint8), (40_000, 40_000, 3))
+    assert image_digest(view) == (None, view)
+    strip = np.broadcast_to(np.zeros((1, 1, 3), np.uint8), (1, 70_000, 3))  # over max_side
+    assert image_digest(strip)[0] is None
+    assert image_digest(np.zeros(10, np.uint8))[0] is None  # not an image shape at all
+    big = Image.new("L", (10_000, 9_000))  # 90 megapixels, over max_pixels
+    assert image_digest(big)[0] is None
 
 
 def test_urls_and_unreadable_paths_are_not_keyed(tmp_path):

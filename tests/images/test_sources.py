@@ -452,7 +452,7 @@ def test_text_mode_stream(chelsea_png):
 
 
 def test_unsupported_input_type():
-    with pytest.raises(InvalidImageError, match="Cannot load an image from a int"):
+    with pytest.raises(InvalidImageError, match="Cannot load an image from an object of type int"):
         load_image(42)  # type: ignore[arg-type]
 
 

@@ -143,6 +143,37 @@ def test_credentials_go_to_the_first_host_only_and_never_into_logs(png, caplog):
     assert "s3cretpw" not in loaded.source
 
 
+class _FormatsFirst(logging.Filter):
+    """Formats the message and drops the arguments, as the backends' secret filter does."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = record.getMessage(), ()
+        return True
+
+
+@pytest.mark.parametrize("formatted_first", [False, True])
+async def test_query_secrets_stay_out_of_httpx_log_lines_with_a_callers_client(
+    png, caplog, monkeypatch, formatted_first
+):
+    import httpx
+
+    # Only the filters this test sets: ours is then added after, as in a long-running process.
+    earlier = [_FormatsFirst()] if formatted_first else []
+    monkeypatch.setattr(logging.getLogger("httpx"), "filters", earlier)
+    caplog.set_level(logging.DEBUG)
+    with serve({"/c.png": body(png)}) as server:
+        url = server.url("/c.png") + "?sig=SIGSECRET1&X-Amz-Signature=AMZSECRET1&size=2"
+        limits = ImageLimits(allow_private=True)
+        with httpx.Client() as client:
+            load_image(url, limits=limits, http_client=client)
+        async with httpx.AsyncClient() as aclient:
+            await load_image_async(url, limits=limits, http_client=aclient)
+    lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert len([line for line in lines if line.startswith("HTTP Request")]) == 2
+    assert "sig=REDACTED" in caplog.text and "size=2" in caplog.text
+    assert "SIGSECRET1" not in caplog.text and "AMZSECRET1" not in caplog.text
+
+
 def test_errors_name_the_url_without_its_password():
     url = "http://bob:hunter22@127.0.0.1:9/x.png?sig=abc&size=2"
     with pytest.raises(InvalidImageError) as info:

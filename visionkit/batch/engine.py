@@ -47,7 +47,7 @@ from visionkit.features import Feature
 from visionkit.images import ImageInput
 from visionkit.results import AnalysisResult
 
-from .items import FATAL_ERRORS, BatchItem, BatchStats, UnexpectedError
+from .items import FATAL_ERRORS, BatchItem, BatchStats, UnexpectedError, describe_input
 from .ratelimit import AdaptiveRateLimiter
 
 logger = logging.getLogger("visionkit.batch")
@@ -186,8 +186,9 @@ async def run(plan: Plan, images: Images, stats: BatchStats) -> AsyncGenerator[B
         pending.remove(task)
         return finished(task.result())
 
+    broken: list[Exception] = []  # what the input iterable raised, if it did
     try:
-        async with contextlib.aclosing(_units(images, unit_size)) as units:
+        async with contextlib.aclosing(_units(images, unit_size, broken)) as units:
             async for unit in units:
                 pending.append(asyncio.create_task(work(unit)))
                 while len(pending) >= plan.window:
@@ -196,6 +197,8 @@ async def run(plan: Plan, images: Images, stats: BatchStats) -> AsyncGenerator[B
         while pending:
             for item in await next_done():
                 yield item
+        if broken:  # every input taken before it broke has had its item: now the caller's error
+            raise broken[0]
     finally:
         for task in pending:
             task.cancel()
@@ -207,24 +210,38 @@ async def run(plan: Plan, images: Images, stats: BatchStats) -> AsyncGenerator[B
         stats.elapsed_s = time.perf_counter() - started
 
 
-async def _units(images: Images, size: int) -> AsyncGenerator[_Unit]:
-    """The input stream, numbered and cut into lists of ``size``."""
+async def _units(images: Images, size: int, broken: list[Exception]) -> AsyncGenerator[_Unit]:
+    """The input stream, numbered and cut into lists of ``size``.
+
+    An exception from the iterable itself (a generator whose source broke, a
+    ``__next__`` that raises) ends the stream: it is put in ``broken``, with a
+    note saying how many inputs came before it, and the inputs already taken
+    are still handed out, so their items are not lost with it. A generator
+    cannot go on after raising, so neither does the stream.
+    """
     unit: _Unit = []
     index = 0
-    if isinstance(images, AsyncIterable):
-        async for image in images:
-            unit.append((index, image))
-            index += 1
-            if len(unit) == size:
-                yield unit
-                unit = []
-    else:
-        for image in images:
-            unit.append((index, image))
-            index += 1
-            if len(unit) == size:
-                yield unit
-                unit = []
+    try:
+        if isinstance(images, AsyncIterable):
+            async for image in images:
+                unit.append((index, image))
+                index += 1
+                if len(unit) == size:
+                    yield unit
+                    unit = []
+        else:
+            for image in images:
+                unit.append((index, image))
+                index += 1
+                if len(unit) == size:
+                    yield unit
+                    unit = []
+    except Exception as exc:
+        exc.add_note(
+            f"analyze_many: the images iterable raised this after {index} inputs; their "
+            f"{index} items were yielded first, and no later input was read."
+        )
+        broken.append(exc)
     if unit:
         yield unit
 
@@ -428,7 +445,8 @@ def _lookup(plan: Plan, image: ImageInput) -> tuple[str | None, AnalysisResult |
     try:
         digest, image_to_use = image_digest(image)
     except Exception as exc:
-        logger.warning("Not caching %r: hashing it raised %s: %s", image, type(exc).__name__, exc)
+        shown, name = describe_input(image), type(exc).__name__
+        logger.warning("Not caching %s: hashing it raised %s: %s", shown, name, exc)
         return None, None, image
     if digest is None:
         return None, None, image_to_use
@@ -452,9 +470,13 @@ def _store(plan: Plan, key: str, result: AnalysisResult) -> None:
 
 
 def _unexpected(image: Any, exc: Exception) -> UnexpectedError:
-    logger.error("Unexpected %s while analysing %r", type(exc).__name__, image, exc_info=exc)
+    # describe_input: a URL's password or signature must not reach the log or the message.
+    shown, text = describe_input(image), str(exc)
+    if isinstance(image, str) and image in text:
+        text = text.replace(image, shown)
+    logger.error("Unexpected %s while analysing %s", type(exc).__name__, shown, exc_info=exc)
     error = UnexpectedError(
-        f"Analysing this image raised {type(exc).__name__}: {exc}. This is a bug; please "
+        f"Analysing this image raised {type(exc).__name__}: {text}. This is a bug; please "
         f"report it with the image if you can. The rest of the batch went on."
     )
     error.__cause__ = exc

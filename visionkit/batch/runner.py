@@ -26,9 +26,18 @@ import contextlib
 import dataclasses
 import logging
 import math
+import os
 import queue
 import threading
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -175,6 +184,25 @@ def _setup(
         fallback=(Fallback(analyzer.name, tuple(chain), dict(options), cache) if chain else None),
     )
     return _Setup(plan, owned)
+
+
+def check_images(images: object) -> None:
+    """Refuse, before any work, an ``images`` argument that is one image or no iterable at all.
+
+    A str, bytes or path is iterable, so without this check one image passed
+    alone would become one failed item per character or byte.
+    """
+    if isinstance(images, str | bytes | bytearray | memoryview | os.PathLike):
+        kind = type(images).__name__
+        raise ConfigError(
+            f"analyze_many takes an iterable of images (a list, a generator, ...), but got one "
+            f"{kind}. Pass [image], or call visionkit.analyze for a single image."
+        )
+    if not isinstance(images, Iterable | AsyncIterable):
+        raise ConfigError(
+            f"analyze_many takes an iterable of images (a list, a generator, ...); a "
+            f"{type(images).__name__} is not iterable."
+        )
 
 
 _DONE = object()
@@ -384,7 +412,12 @@ def analyze_many(
             Each such result names who answered in ``backend`` and why in
             ``fallback_reason``.
         **options: Options of the backend, as for :func:`visionkit.analyze`.
+
+    If ``images`` itself raises while it is read (a generator whose source
+    broke), the inputs taken before still get their items, and then the run
+    raises that exception (with a note saying after how many inputs).
     """
+    check_images(images)
     setup = _setup(
         features=features,
         backend=backend,
@@ -420,6 +453,7 @@ def analyze_many_async(
     ``images`` may also be an async iterable. Cloud calls run on the caller's
     event loop; CPU-bound backends run on worker threads.
     """
+    check_images(images)
     setup = _setup(
         features=features,
         backend=backend,

@@ -36,6 +36,7 @@ from PIL import Image
 
 from visionkit.features import Feature
 from visionkit.images import DEFAULT_LIMITS, ImageInput, is_url
+from visionkit.images.settings import configured_limits
 from visionkit.options import is_secret
 from visionkit.version import __version__
 
@@ -53,6 +54,14 @@ DELIVERY_OPTIONS: frozenset[str] = frozenset(
 """Options that decide how hard and how long to try, not what the service answers."""
 
 _CHUNK = 1 << 20
+_ROWS = 256
+
+
+def _within_pixel_limits(width: int, height: int) -> bool:
+    """Whether the loader would accept this size: hashing a bigger image (a broadcast view
+    claiming gigabytes, a 20,000-pixel PIL image) would cost what the limit saves."""
+    limits = configured_limits()
+    return width * height <= limits.max_pixels and max(width, height) <= limits.max_side
 
 
 def image_digest(image: ImageInput) -> tuple[str | None, ImageInput]:
@@ -84,12 +93,20 @@ def image_digest(image: ImageInput) -> tuple[str | None, ImageInput]:
             return None, image
         return "bytes:" + digest.hexdigest(), image
     if isinstance(image, Image.Image):
-        header = f"{image.mode}:{image.size[0]}x{image.size[1]}:".encode()
-        return "pixels:" + hashlib.sha256(header + image.tobytes()).hexdigest(), image
+        if not _within_pixel_limits(*image.size):
+            return None, image
+        digest = hashlib.sha256(f"{image.mode}:{image.size[0]}x{image.size[1]}:".encode())
+        for top in range(0, image.height, _ROWS):  # strips: no full-size copy to hash
+            bottom = min(top + _ROWS, image.height)  # crop() pads past the edge
+            digest.update(image.crop((0, top, image.width, bottom)).tobytes())
+        return "pixels:" + digest.hexdigest(), image
     if isinstance(image, np.ndarray):
-        header = f"{image.dtype.str}:{image.shape}:".encode()
-        contiguous = np.ascontiguousarray(image)
-        return "array:" + hashlib.sha256(header + contiguous.tobytes()).hexdigest(), image
+        if image.ndim < 2 or not _within_pixel_limits(image.shape[1], image.shape[0]):
+            return None, image  # the loader refuses it, with the size in the message
+        digest = hashlib.sha256(f"{image.dtype.str}:{image.shape}:".encode())
+        for top in range(0, image.shape[0], _ROWS):  # a broadcast view is copied a strip at a time
+            digest.update(np.ascontiguousarray(image[top : top + _ROWS]).tobytes())
+        return "array:" + digest.hexdigest(), image
     read = getattr(image, "read", None)
     if callable(read):
         try:

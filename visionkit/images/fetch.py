@@ -44,6 +44,9 @@ _SECRET_NAMES = frozenset(
 )
 _SECRET_PARTS = ("signature", "token", "secret", "password", "credential", "apikey", "api_key")
 _SECRET_SUFFIXES = ("-key", "_key", "key")
+_URL_IN_TEXT = re.compile(r"https?://[^\s\"'<>]+", re.IGNORECASE)
+_MAX_HOST = 253  # DNS's longest name; longer hosts fill messages with kilobytes of host
+_MAX_PORT = 65_535
 
 
 def _secret_name(name: str) -> bool:
@@ -73,6 +76,35 @@ def redact_url(url: str) -> str:
     )
     shown = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in shown)
     return shown if len(shown) <= 300 else f"{shown[:300]}... ({len(url)} characters)"
+
+
+class _RedactUrls(logging.Filter):
+    """Shows the URLs of httpx's own log lines through :func:`redact_url`.
+
+    visionkit's transport logs no URL, but a caller's client does (httpx's INFO
+    line ``HTTP Request: GET URL``), query string and all: a signed URL's
+    ``sig=`` or ``X-Amz-Signature=`` would be in it. Only secrets change, so
+    the filter is harmless for the application's other requests.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # The message as formatted: another filter (the backends' secret scrubber) may have
+        # formatted it already, so the URL is found in the text, not among the arguments.
+        message = record.getMessage()
+        shown = _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), message)
+        if shown != message:
+            record.msg, record.args = shown, ()
+        return True
+
+
+_redact_urls = _RedactUrls()
+
+
+def _install_url_filter() -> None:
+    """Attach :class:`_RedactUrls` to httpx's logger, once (downloads through a caller's client)."""
+    httpx_logger = logging.getLogger("httpx")
+    if _redact_urls not in httpx_logger.filters:
+        httpx_logger.addFilter(_redact_urls)
 
 
 @dataclass(frozen=True)
@@ -120,6 +152,13 @@ def parse_url(url: str, limits: ImageLimits) -> _Hop:
 
 
 def _check_scheme(url: httpx.URL, source: str, how: str) -> None:
+    """Refuse what no request could be made to: another scheme, no host, a bad host or port.
+
+    httpx accepts some of these when it parses the URL and fails only later (an
+    IDNA error when the host is read, an ``OverflowError`` or an exception group
+    from the socket layer for port 99999), so they are caught here, for the
+    first URL and every redirect alike.
+    """
     if url.scheme not in ("http", "https"):
         shown = url.scheme or "none"
         raise _refused(
@@ -129,10 +168,38 @@ def _check_scheme(url: httpx.URL, source: str, how: str) -> None:
                 f"{how}the scheme is {shown!r}; only http:// and https:// URLs are downloaded",
             ),
         )
-    if not url.host:
+    problem = _host_problem(url)
+    if problem is None and url.port is not None and not 0 < url.port <= _MAX_PORT:
+        problem = f"its port {url.port} is outside 1-{_MAX_PORT}"
+    if problem is None:
+        return
+    if how:  # a redirect: name the URL that was asked for, then where it led
         raise InvalidImageError(
-            f"{source} is not a valid URL: it has no host. Check the URL.", source=source
+            f"Could not download {source}: {how}that is not a valid URL: {problem}.",
+            source=source,
         )
+    raise InvalidImageError(
+        f"{source} is not a valid URL: {problem}. Check the URL.", source=source
+    )
+
+
+def _host_problem(url: httpx.URL) -> str | None:
+    """What is wrong with ``url``'s host, or ``None``: missing, too long, not valid IDNA."""
+    raw = url.raw_host
+    if not raw:
+        return "it has no host"
+    if len(raw) > _MAX_HOST:
+        return f"its host is {len(raw):,} characters long, over DNS's limit of {_MAX_HOST}"
+    try:
+        url.host  # noqa: B018 - decoding the host is the check
+    except (UnicodeError, ValueError) as exc:  # idna.IDNAError is a UnicodeError
+        return f"its host {_shorten_host(raw)!r} is not a valid internationalised name ({exc})"
+    return None
+
+
+def _shorten_host(raw: bytes) -> str:
+    text = raw.decode("ascii", "backslashreplace")
+    return text if len(text) <= 80 else f"{text[:80]}..."
 
 
 def _next_hop(
@@ -242,6 +309,14 @@ def _http_error(
     return InvalidImageError(f"Could not download {source}: {reason}.", source=source)
 
 
+def _unexpected(source: str, url: str, exc: Exception) -> InvalidImageError:
+    return InvalidImageError(
+        f"Could not download {source}: {type(exc).__name__}: {_scrub(exc, url)}. Check the URL "
+        "and the network.",
+        source=source,
+    )
+
+
 def _inflater(response: httpx.Response, source: str, limits: ImageLimits) -> Inflater:
     return Inflater(response.headers.get("Content-Encoding", ""), limits.max_bytes, source)
 
@@ -273,6 +348,8 @@ def fetch(url: str, limits: ImageLimits, client: httpx.Client | None) -> bytes:
     transport: httpx.BaseTransport | None = None
     if client is None:
         transport = GuardedTransport(guard, deadline)
+    else:
+        _install_url_filter()
     try:
         for hops in range(limits.max_redirects + 2):
             request = _request(hop, limits, deadline)
@@ -298,6 +375,10 @@ def fetch(url: str, limits: ImageLimits, client: httpx.Client | None) -> bytes:
         raise _refused(source, exc) from exc
     except httpx.HTTPError as exc:
         raise _http_error(source, url, exc, limits, deadline) from exc
+    except (InvalidImageError, AssertionError):
+        raise
+    except Exception as exc:  # a socket or codec error httpx let through: still this URL's
+        raise _unexpected(source, url, exc) from exc
     finally:
         if transport is not None:
             transport.close()
@@ -312,6 +393,8 @@ async def fetch_async(url: str, limits: ImageLimits, client: httpx.AsyncClient |
     transport: httpx.AsyncBaseTransport | None = None
     if client is None:
         transport = AsyncGuardedTransport(guard, deadline)
+    else:
+        _install_url_filter()
     try:
         with anyio.fail_after(limits.url_deadline_s):
             for hops in range(limits.max_redirects + 2):
@@ -346,6 +429,10 @@ async def fetch_async(url: str, limits: ImageLimits, client: httpx.AsyncClient |
         raise _refused(source, exc) from exc
     except httpx.HTTPError as exc:
         raise _http_error(source, url, exc, limits, deadline) from exc
+    except (InvalidImageError, AssertionError):
+        raise
+    except Exception as exc:  # incl. an exception group from anyio's connection attempts
+        raise _unexpected(source, url, exc) from exc
     finally:
         if transport is not None:
             await transport.aclose()

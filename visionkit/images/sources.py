@@ -71,7 +71,8 @@ def load_image(
     Args:
         image: A path (``str`` or ``os.PathLike``, ``~`` expanded), an
             ``http(s)://`` URL, encoded bytes (``bytes``, ``bytearray``,
-            ``memoryview``), a binary stream read from its current position, a
+            ``memoryview``, or any object with the buffer protocol, such as
+            ``array.array``), a binary stream (or ``mmap``) read from its current position, a
             Pillow image (its current frame), or a ``uint8`` NumPy array shaped
             ``HxW``, ``HxWx3`` or ``HxWx4``.
         limits: Size, time, format and URL-policy bounds; see
@@ -142,15 +143,24 @@ def _load_local(
         data, source = _from_buffer(image, limits)
         return decode(data, source, limits, reduce=reduce)
     if isinstance(image, str | os.PathLike):
-        path = Path(_fspath(image))
+        text = _fspath(image)
+        if not text:  # Path("") is ".", which would be reported as a directory
+            raise InvalidImageError(
+                "The image path is empty. Pass the path of an image file.", source="<empty path>"
+            )
+        path = Path(text)
         with contextlib.suppress(RuntimeError):  # no home directory: keep "~" as given
             path = path.expanduser()
         return decode(_read_path(image, path, limits), str(path), limits, reduce=reduce)
     if callable(getattr(image, "read", None)):
         data, source = _read_stream(image, limits)
         return decode(data, source, limits, reduce=reduce)
+    view = _buffer(image)
+    if view is not None:  # array.array, ctypes arrays, other objects exposing a buffer
+        data, source = _from_buffer(view, limits)
+        return decode(data, source, limits, reduce=reduce)
     raise InvalidImageError(
-        f"Cannot load an image from a {type(image).__name__}. Pass a file path, an "
+        f"Cannot load an image from an object of type {type(image).__name__}. Pass a file path, an "
         "http(s) URL, bytes, a binary file object, a PIL.Image.Image or a uint8 NumPy array.",
         source=f"<{type(image).__name__}>",
     )
@@ -173,6 +183,14 @@ def _from_buffer(image: bytes | bytearray | memoryview, limits: ImageLimits) -> 
     except (ValueError, TypeError, BufferError) as exc:
         raise InvalidImageError(f"Cannot read {source}: {exc}. Pass bytes.", source=source) from exc
     return data, source
+
+
+def _buffer(image: object) -> memoryview | None:
+    """A memoryview of an object that exposes the buffer protocol, else ``None``."""
+    try:
+        return memoryview(image)  # type: ignore[arg-type]
+    except (TypeError, ValueError, BufferError):
+        return None
 
 
 def _fspath(image: str | os.PathLike[str]) -> str:
@@ -380,7 +398,8 @@ def _from_pillow(img: Image.Image, limits: ImageLimits) -> LoadedImage:
     check_dimensions(img.width, img.height, source, limits)
     try:
         img.load()  # an Image.open() result is lazy; truncation shows only now
-        pixels = to_rgb(upright(img), source)
+        shown = upright(img)  # a turned image is new, and need not be copied again
+        pixels = to_rgb(shown, source, owned=shown is not img)
     except InvalidImageError:
         raise
     except MemoryError as exc:

@@ -75,7 +75,15 @@ from visionkit.errors import (
     ConfigError,
 )
 from visionkit.features import Feature
-from visionkit.images import ImageInput, LoadedImage, is_url, load_image, load_image_async
+from visionkit.images import (
+    DEFAULT_LIMITS,
+    ImageInput,
+    LoadedImage,
+    is_url,
+    load_image,
+    load_image_async,
+)
+from visionkit.images.fetch import parse_url
 from visionkit.options import Secret, option_env
 from visionkit.results import AnalysisResult, BoundingBox, Caption, TextLine
 
@@ -384,12 +392,12 @@ class AzureAnalyzer(Analyzer):
 
     def _target(self, image: ImageInput, limits: Collection[UploadLimits]) -> Target:
         if is_url(image):
-            return Target(url=str(image))
+            return _url_target(str(image))
         return self._uploads(load_image(image), limits)
 
     async def _target_async(self, image: ImageInput, limits: Collection[UploadLimits]) -> Target:
         if is_url(image):
-            return Target(url=str(image))
+            return _url_target(str(image))
         # Reading, decoding, resizing and re-encoding block and are CPU-bound: one trip to
         # a worker thread for all of them (a trip costs about as much as a small image).
         return await asyncio.to_thread(self._target, image, limits)
@@ -401,6 +409,13 @@ class AzureAnalyzer(Analyzer):
 
 
 # -- helpers ---------------------------------------------------------------------------
+
+
+def _url_target(url: str) -> Target:
+    """A URL the service downloads; one no request could be made to (a bad port, a NUL byte,
+    an invalid host) is refused here, with the URL redacted, instead of being sent."""
+    parse_url(url, DEFAULT_LIMITS)
+    return Target(url=url)
 
 
 def _credentials(options: AzureOptions) -> tuple[str, Secret]:

@@ -70,7 +70,8 @@ from visionkit.backends.http.secrets import install_log_filter
 from visionkit.backends.http.storage import StorageUriDefaults
 from visionkit.errors import BackendError, ConfigError, VisionKitError
 from visionkit.features import Feature
-from visionkit.images import ImageInput, is_url, load_image, load_image_async
+from visionkit.images import DEFAULT_LIMITS, ImageInput, is_url, load_image, load_image_async
+from visionkit.images.fetch import parse_url
 from visionkit.options import option_env, remember_secrets
 from visionkit.results import AnalysisResult, BoundingBox, ImageMetadata
 
@@ -437,6 +438,8 @@ class GoogleAnalyzer(StorageUriDefaults):
         if not (passed or self.is_storage_uri(image)):
             return None
         uri = str(image)
+        if passed:  # Google downloads it: refuse a URL no request could be made to, here
+            parse_url(uri, DEFAULT_LIMITS)
         needs_size = sorted(f.value for f in features & _NEEDS_SIZE)
         if needs_size:
             raise ConfigError(
