@@ -123,7 +123,8 @@ def test_backends_says_which_extras_are_installed_and_what_local_computes(capsys
         installed = "yes" if all(importlib.util.find_spec(m) for m in _MODULES[name]) else "no"
         assert f"│ {installed}" in row
     assert "local computes by default: colors, image_type, metadata, tags." in out
-    assert "only when asked by name (features=[...]), for their cost: faces (" in out
+    assert "only when asked by name (features=[...]), for their cost: area_of_interest (" in out
+    assert "area_of_interest (about 2 ms a photo, up to 10); faces (" in out
     assert "text (0.6 to 1.8 s a photo" in out
 
 

@@ -8,10 +8,13 @@ from visionkit.results import (
     AdultScores,
     AnalysisResult,
     BoundingBox,
+    Caption,
     DetectedObject,
     ImageType,
+    Landmark,
     ObjectCategory,
     Tag,
+    Word,
 )
 
 
@@ -170,3 +173,20 @@ def test_version_1_json_still_loads():
     back = AnalysisResult.from_dict(data)
     assert back == full_result()
     assert back.adult is not None and back.adult.reporting_threshold is None
+
+
+@pytest.mark.parametrize("name", [None, 5, b"dog", ["dog"]])
+def test_a_name_that_is_not_text_is_refused(name):
+    # Mappers build these from services' answers: the model is the last line of defence.
+    with pytest.raises(TypeError, match=r"Tag\.name must be a str"):
+        Tag(name, 0.5)
+    with pytest.raises(TypeError, match=r"Landmark\.name must be a str"):
+        Landmark(name, 0.5)
+
+
+def test_blank_names_are_refused_but_empty_text_is_allowed():
+    with pytest.raises(ValueError, match="must not be blank"):
+        Tag(" ", 0.5)
+    assert Caption("", 0.5).text == ""  # OCR and captions may legitimately be empty
+    with pytest.raises(TypeError, match=r"Word\.text"):
+        Word(None, ())

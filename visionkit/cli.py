@@ -286,8 +286,10 @@ def _on_request_lines() -> list[str]:
     by_default = LocalAnalyzer.capabilities - on_request - {Feature.OBJECTS}
     costs = {e.name: e.cost for e in EXTRAS if e.backend == "local" and e.cost}
     extra_of = {Feature.TEXT: "ocr", Feature.FACES: "faces"}
+    # Not behind an extra, so its cost is stated here (docs/benchmarks/thumbnails.md).
+    own_costs = {Feature.AREA_OF_INTEREST: "about 2 ms a photo, up to 10"}
     asked = "; ".join(
-        f"{f.value} ({costs.get(extra_of.get(f, ''), 'costs more')})"
+        f"{f.value} ({own_costs.get(f) or costs.get(extra_of.get(f, ''), 'costs more')})"
         for f in sorted(on_request, key=lambda f: f.value)
     )
     return [

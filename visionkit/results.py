@@ -50,6 +50,19 @@ def _check_confidence(owner: str, value: float | None) -> None:
         raise ValueError(f"{owner}.confidence must be a float in [0, 1], got {value!r}")
 
 
+def _check_text(owner: str, field: str, value: object, *, name: bool = False) -> None:
+    """A text field holds a ``str``; a name (of a tag, object, brand, ...) a non-blank one.
+
+    Mappers build these from services' answers, so a ``null`` or a number where a name
+    belongs must fail here (their wrong-shape handling turns it into a BackendError
+    naming the field) rather than become a ``Tag`` whose ``name`` is not text.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{owner}.{field} must be a str, got {type(value).__name__}")
+    if name and not value.strip():
+        raise ValueError(f"{owner}.{field} must not be blank")
+
+
 @dataclass(frozen=True, slots=True)
 class BoundingBox:
     """An axis-aligned box: ``x``, ``y`` of the top-left corner, then its size.
@@ -178,6 +191,9 @@ class Tag:
     hint: str | None = None
 
     def __post_init__(self) -> None:
+        if self.hint is not None:
+            _check_text("Tag", "hint", self.hint)
+        _check_text("Tag", "name", self.name, name=True)
         _check_confidence("Tag", self.confidence)
 
 
@@ -194,6 +210,7 @@ class ObjectCategory:
     parent: ObjectCategory | None = None
 
     def __post_init__(self) -> None:
+        _check_text("ObjectCategory", "name", self.name, name=True)
         _check_confidence("ObjectCategory", self.confidence)
         depth, node = 0, self.parent
         while node is not None:
@@ -215,6 +232,7 @@ class DetectedObject:
     parent: ObjectCategory | None = None
 
     def __post_init__(self) -> None:
+        _check_text("DetectedObject", "name", self.name, name=True)
         _check_confidence("DetectedObject", self.confidence)
 
     @property
@@ -236,6 +254,7 @@ class Caption:
     confidence: float
 
     def __post_init__(self) -> None:
+        _check_text("Caption", "text", self.text)
         _check_confidence("Caption", self.confidence)
 
 
@@ -361,6 +380,7 @@ class Word:
     confidence: float | None = None
 
     def __post_init__(self) -> None:
+        _check_text("Word", "text", self.text)
         _check_confidence("Word", self.confidence)
 
     @property
@@ -378,6 +398,7 @@ class TextLine:
     words: tuple[Word, ...] = ()
 
     def __post_init__(self) -> None:
+        _check_text("TextLine", "text", self.text)
         _check_confidence("TextLine", self.confidence)
 
     @property
@@ -394,6 +415,7 @@ class Brand:
     box: BoundingBox | None = None
 
     def __post_init__(self) -> None:
+        _check_text("Brand", "name", self.name, name=True)
         _check_confidence("Brand", self.confidence)
 
 
@@ -405,6 +427,7 @@ class Category:
     confidence: float
 
     def __post_init__(self) -> None:
+        _check_text("Category", "name", self.name, name=True)
         _check_confidence("Category", self.confidence)
 
 
@@ -417,6 +440,7 @@ class Celebrity:
     box: BoundingBox | None = None
 
     def __post_init__(self) -> None:
+        _check_text("Celebrity", "name", self.name, name=True)
         _check_confidence("Celebrity", self.confidence)
 
 
@@ -429,6 +453,7 @@ class Landmark:
     box: BoundingBox | None = None
 
     def __post_init__(self) -> None:
+        _check_text("Landmark", "name", self.name, name=True)
         _check_confidence("Landmark", self.confidence)
 
 

@@ -5,6 +5,7 @@ import math
 import pytest
 
 from visionkit.backends.aws import mapping
+from visionkit.errors import BackendError
 
 from .conftest import load, wire_body
 
@@ -108,3 +109,14 @@ def test_every_field_read_exists_in_the_api_model():
         "FaceDetail": ["BoundingBox", "Confidence"],
     }.items():
         assert set(members) <= set(shapes[shape]["members"]), shape
+
+
+def test_a_nested_list_of_the_wrong_type_is_a_backend_error_not_found_nothing(caplog):
+    from visionkit.backends.aws.mapping import _list
+
+    with pytest.raises(BackendError, match="'Instances' as a str"):
+        _list("x", "Instances")
+    assert _list(None, "Instances") == []
+    with caplog.at_level("WARNING", logger="visionkit.backends.aws"):
+        assert _list([{"a": 1}, None, 3], "Parents") == [{"a": 1}]
+    assert "Dropped 2 of the 3 entries of Parents" in caplog.text

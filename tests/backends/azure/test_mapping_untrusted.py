@@ -143,6 +143,10 @@ def test_any_read_answer_maps_or_fails_cleanly(body):
         ({"tags": {"name": "dog"}}, "tags"),
         ({"tags": [1, 2]}, "tags"),
         ({"tags": [None]}, "tags"),
+        ({"tags": [{"name": None, "confidence": 0.5}]}, "tags"),
+        ({"tags": [{"confidence": 0.5}]}, "tags"),
+        ({"tags": [{"name": "  ", "confidence": 0.5}]}, "tags"),
+        ({"description": {"captions": [{"text": None, "confidence": 0.5}]}}, "description"),
         ({"tags": [{"name": "dog", "confidence": math.nan}]}, "tags"),
         ({"faces": [{"age": "old", "faceRectangle": {}}]}, "faces"),
         ({"color": {"dominantColors": "red"}}, "color"),
@@ -200,6 +204,11 @@ def test_a_deep_parent_chain_is_cut_and_the_result_stays_printable():
         {"tagsResult": {"values": [{"name": "a", "confidence": "x"}]}},
         {"objectsResult": {"values": [{"boundingBox": {"x": 0, "y": 0, "w": "abc", "h": 1}}]}},
         {"captionResult": {"text": "a", "confidence": math.nan}},
+        {"captionResult": {"text": 5, "confidence": 0.5}},
+        {"tagsResult": {"values": [None, {"name": "a", "confidence": 0.5}]}},
+        {"tagsResult": {"values": [{"name": 5, "confidence": 0.5}]}},
+        {"tagsResult": {"values": [{"name": None, "confidence": 0.5}]}},
+        {"readResult": {"blocks": [{"lines": [{"text": 7, "boundingPolygon": []}]}]}},
     ],
 )
 def test_v40_wrong_shapes_are_backend_errors(body):

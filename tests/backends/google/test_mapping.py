@@ -7,6 +7,7 @@ import math
 import pytest
 
 from visionkit.backends.google import mapping
+from visionkit.errors import BackendError
 from visionkit.features import Feature
 from visionkit.results import BoundingBox, ImageMetadata
 from visionkit.testing import assert_valid_result
@@ -232,6 +233,10 @@ def test_looked_and_found_nothing_is_empty_for_every_feature():
 def test_hostile_answer_maps_to_a_valid_result():
     (response,) = hand_made("200-hostile")["body"]["responses"]
     features = {F.TAGS, F.OBJECTS, F.FACES, F.ADULT, F.BRANDS, F.TEXT, F.METADATA}
+    # A section that is no list is a wrong shape, not "found nothing".
+    with pytest.raises(BackendError, match="logoAnnotations"):
+        _result(response, features, (640, 480))
+    response = {**response, "logoAnnotations": []}
     result = _result(response, features, (640, 480))
     assert [t.name for t in result.tags] == ["ok"]
     assert [o.box for o in result.objects] == [BoundingBox(0, 0, 640, 480)]

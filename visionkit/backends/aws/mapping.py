@@ -25,6 +25,7 @@ together against the service's schema.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -49,6 +50,8 @@ from visionkit.results import (
     TextLine,
     Word,
 )
+
+logger = logging.getLogger("visionkit.backends.aws")
 
 _MAX_DEPTH = 16
 """Longest parent chain followed; a longer (or cyclic) one is cut, not looped over."""
@@ -82,11 +85,32 @@ def _items(body: Mapping[str, Any], key: str, operation: str) -> list[dict[str, 
             f"list; the answer does not match the Rekognition API.",
             backend="aws",
         )
-    return [item for item in value if isinstance(item, dict)]
+    return _objects(value, key)
 
 
-def _list(value: Any) -> list[dict[str, Any]]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+def _list(value: Any, key: str) -> list[dict[str, Any]]:
+    """A nested list of objects (absent: none); any other value is a wrong shape."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BackendError(
+            f"{SERVICE} answered with {key!r} as a {type(value).__name__}, not a list; the "
+            "answer does not match the Rekognition API.",
+            backend="aws",
+        )
+    return _objects(value, key)
+
+
+def _objects(value: list[Any], key: str) -> list[dict[str, Any]]:
+    entries = [item for item in value if isinstance(item, dict)]
+    if len(entries) < len(value):
+        logger.warning(
+            "Dropped %d of the %d entries of %s in Rekognition's answer: they are not objects.",
+            len(value) - len(entries),
+            len(value),
+            key,
+        )
+    return entries
 
 
 def _number(value: Any) -> float | None:
@@ -147,7 +171,9 @@ def _labels(body: Mapping[str, Any]) -> Iterator[tuple[str, float, dict[str, Any
 
 
 def _parents(label: Mapping[str, Any]) -> list[str]:
-    return [n for p in _list(label.get("Parents")) if (n := _name(p.get("Name"))) is not None]
+    return [
+        n for p in _list(label.get("Parents"), "Parents") if (n := _name(p.get("Name"))) is not None
+    ]
 
 
 class _Taxonomy:
@@ -203,7 +229,7 @@ def objects(body: Mapping[str, Any], width: int, height: int) -> tuple[DetectedO
     taxonomy = _Taxonomy(body)
     found: list[DetectedObject] = []
     for name, label_confidence, label in _labels(body):
-        for instance in _list(label.get("Instances")):
+        for instance in _list(label.get("Instances"), "Instances"):
             box = ratio_box(instance.get("BoundingBox"), width, height)
             if box is None:
                 continue
@@ -227,7 +253,7 @@ def categories(body: Mapping[str, Any]) -> tuple[Category, ...]:
     """
     best: dict[str, float] = {}
     for _, confidence, label in _labels(body):
-        for category in _list(label.get("Categories")):
+        for category in _list(label.get("Categories"), "Categories"):
             name = _name(category.get("Name"))
             if name is not None:
                 best[name] = max(best.get(name, 0.0), confidence)
@@ -247,7 +273,7 @@ def _dominant(section: Any) -> list[tuple[tuple[int, int, int], float]]:
     if not isinstance(section, dict):
         return []
     found = []
-    for color in _list(section.get("DominantColors")):
+    for color in _list(section.get("DominantColors"), "DominantColors"):
         rgb = _rgb(color)
         share = score(color.get("PixelPercent"))
         if rgb is not None:

@@ -88,7 +88,18 @@ def _values(body: Mapping[str, Any], section: str) -> list[dict[str, Any]] | Non
         return []
     if not isinstance(values, list):
         raise TypeError(f"values is a {type(values).__name__}, not a list")
-    return [v for v in values if isinstance(v, dict)]
+    for value in values:
+        if not isinstance(value, dict):
+            raise TypeError(f"an entry of values is a {type(value).__name__}, not an object")
+    return values
+
+
+def _text(data: Mapping[str, Any], key: str) -> str:
+    """``data[key]`` when it is text (missing: empty); a number or null is a wrong shape."""
+    value = data.get(key, "")
+    if not isinstance(value, str):
+        raise TypeError(f"{key} is a {type(value).__name__}, not text")
+    return value
 
 
 def _unit(value: Any) -> float:
@@ -117,14 +128,14 @@ def captions(body: Mapping[str, Any]) -> tuple[Caption, ...] | None:
     caption = body.get("captionResult")
     if not isinstance(caption, dict):
         return None
-    return (Caption(str(caption.get("text", "")), _unit(caption.get("confidence"))),)
+    return (Caption(_text(caption, "text"), _unit(caption.get("confidence"))),)
 
 
 def tags(body: Mapping[str, Any]) -> tuple[Tag, ...] | None:
     values = _values(body, "tagsResult")
     if values is None:
         return None
-    return tuple(Tag(str(v.get("name", "")), _unit(v.get("confidence"))) for v in values)
+    return tuple(Tag(_text(v, "name"), _unit(v.get("confidence"))) for v in values)
 
 
 def objects(body: Mapping[str, Any]) -> tuple[DetectedObject, ...] | None:
@@ -139,7 +150,7 @@ def objects(body: Mapping[str, Any]) -> tuple[DetectedObject, ...] | None:
         if box is None or not labels:
             continue
         best = max(labels, key=lambda t: _unit(t.get("confidence")))
-        found.append(DetectedObject(str(best.get("name", "")), _unit(best.get("confidence")), box))
+        found.append(DetectedObject(_text(best, "name"), _unit(best.get("confidence")), box))
     return tuple(found)
 
 
@@ -149,11 +160,11 @@ def text_lines(body: Mapping[str, Any]) -> tuple[TextLine, ...] | None:
         return None
     return tuple(
         TextLine(
-            text=str(line.get("text", "")),
+            text=_text(line, "text"),
             polygon=_polygon(line.get("boundingPolygon")),
             words=tuple(
                 Word(
-                    str(word.get("text", "")),
+                    _text(word, "text"),
                     _polygon(word.get("boundingPolygon")),
                     None if word.get("confidence") is None else _unit(word["confidence"]),
                 )
