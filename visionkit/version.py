@@ -5,6 +5,6 @@ version from there (cache keys, ``visionkit --version``) would import the
 package from inside it, a cycle.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["__version__"]
