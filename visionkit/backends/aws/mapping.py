@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from visionkit.backends.aws.errors import SERVICE
+from visionkit.backends.http.shapes import list_section
 from visionkit.backends.local.colors import BW_CHROMA, name_pixels, srgb_to_lab
 from visionkit.errors import BackendError
 from visionkit.results import (
@@ -85,32 +86,12 @@ def _items(body: Mapping[str, Any], key: str, operation: str) -> list[dict[str, 
             f"list; the answer does not match the Rekognition API.",
             backend="aws",
         )
-    return _objects(value, key)
+    return _list(value, key)
 
 
 def _list(value: Any, key: str) -> list[dict[str, Any]]:
-    """A nested list of objects (absent: none); any other value is a wrong shape."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise BackendError(
-            f"{SERVICE} answered with {key!r} as a {type(value).__name__}, not a list; the "
-            "answer does not match the Rekognition API.",
-            backend="aws",
-        )
-    return _objects(value, key)
-
-
-def _objects(value: list[Any], key: str) -> list[dict[str, Any]]:
-    entries = [item for item in value if isinstance(item, dict)]
-    if len(entries) < len(value):
-        logger.warning(
-            "Dropped %d of the %d entries of %s in Rekognition's answer: they are not objects.",
-            len(value) - len(entries),
-            len(value),
-            key,
-        )
-    return entries
+    """A nested list of objects, by :func:`~visionkit.backends.http.shapes.list_section`."""
+    return list_section(value, key, service=SERVICE, backend="aws", log=logger)
 
 
 def _number(value: Any) -> float | None:

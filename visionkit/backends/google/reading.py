@@ -15,7 +15,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from visionkit.errors import BackendError
+from visionkit.backends.google.errors import SERVICE
+from visionkit.backends.http.shapes import list_section
 from visionkit.results import BoundingBox, Point
 
 logger = logging.getLogger("visionkit.backends.google")
@@ -39,26 +40,8 @@ def get(node: Any, key: str) -> Any:
 
 
 def list_of(node: Any, key: str) -> list[Any]:
-    """The objects in ``node[key]`` (absent: none). A value that is not a list is a wrong
-    shape, never "found nothing"; entries that are not objects are dropped, and said so."""
-    value = get(node, key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise BackendError(
-            f"Google Cloud Vision answered with {key!r} as a {type(value).__name__}, not a "
-            "list; the answer does not match the Vision API.",
-            backend="google",
-        )
-    entries = [v for v in value if isinstance(v, Mapping)]
-    if len(entries) < len(value):
-        logger.warning(
-            "Dropped %d of the %d entries of %s in Google's answer: they are not objects.",
-            len(value) - len(entries),
-            len(value),
-            key,
-        )
-    return entries
+    """The objects in ``node[key]``, by :func:`~visionkit.backends.http.shapes.list_section`."""
+    return list_section(get(node, key), key, service=SERVICE, backend="google", log=logger)
 
 
 def number(value: Any, default: float | None = None) -> float | None:

@@ -63,6 +63,32 @@ def too_deep(data: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
+def list_section(
+    value: Any, key: str, *, service: str, backend: str, log: logging.Logger
+) -> list[Any]:
+    """The objects of a list in an answer: absent is none, and entries that are not objects
+    are dropped (and counted in a warning on ``log``), but a value that is present and not
+    a list is a :class:`BackendError`, never "looked, found nothing"."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BackendError(
+            f"{service} answered with {key!r} as a {type(value).__name__}, not a list; the "
+            f"answer does not match the {service} API.",
+            backend=backend,
+        )
+    entries = [entry for entry in value if isinstance(entry, dict)]
+    if len(entries) < len(value):
+        log.warning(
+            "Dropped %d of the %d entries of %s in %s's answer: they are not objects.",
+            len(value) - len(entries),
+            len(value),
+            key,
+            service,
+        )
+    return entries
+
+
 @contextmanager
 def section(
     field: str, *, service: str, backend: str, request_id: str | None = None
@@ -175,6 +201,7 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "clip_result",
     "finite",
+    "list_section",
     "section",
     "too_deep",
     "unit",
