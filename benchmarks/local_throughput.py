@@ -201,7 +201,7 @@ def speed(args: argparse.Namespace) -> str:
         "",
         "What visionkit does that the naive way does not: JPEGs are decoded at 1/2 to 1/8 "
         "scale in the decoder when no requested feature needs more (`Image.draft`; tags "
-        "need 64 px on the short side, colours and image type 256 px on the long side); "
+        "need 64 px on the short side, colours and image type 192 px on the long side); "
         "colours and image type share one small working copy; the model runs on "
         "stacks of images, two view passes each (flip) instead of six; two batches are "
         "in flight, one decoding while the other predicts. The naive way here already "

@@ -7,7 +7,7 @@ heuristic: it encodes what drawn images usually look like, and it is wrong
 whenever a photo looks drawn or a drawing looks photographed (see
 ``docs/local-pixel-analysis.md`` for measured agreement and failure cases).
 
-What the rules measure, on a copy at most 256 px per side
+What the rules measure, on a copy at most 192 px per side
 (:class:`~visionkit.backends.local.working.WorkingCopy`):
 
 * **Texture**: the share of lit pixels (L* >= :data:`LIT_MIN_L`) whose largest
