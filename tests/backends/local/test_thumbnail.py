@@ -99,6 +99,8 @@ def test_faces_asked_for_in_the_same_analysis_are_weighted_in(astronaut):
     assert both.faces and alone is not None and both.area_of_interest is not None
     assert both.area_of_interest.intersection(ASTRONAUT_FACE) >= 0.9 * ASTRONAUT_FACE.area
     assert both.area_of_interest != alone
+    for face in both.faces:  # every found face whole, not cut at the hairline
+        assert _holds(both.area_of_interest, face.box)
 
 
 def test_a_batch_computes_it_per_image(chelsea_png, rocket_jpg):
