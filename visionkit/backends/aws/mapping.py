@@ -35,7 +35,6 @@ import numpy as np
 from visionkit.backends.aws.errors import SERVICE
 from visionkit.backends.http.shapes import list_section
 from visionkit.backends.local.colors import BW_CHROMA, name_pixels, srgb_to_lab
-from visionkit.errors import BackendError
 from visionkit.results import (
     COLOR_NAMES,
     AdultScores,
@@ -76,17 +75,10 @@ FLAG_THRESHOLD = 0.5
 
 
 def _items(body: Mapping[str, Any], key: str, operation: str) -> list[dict[str, Any]]:
-    """``body[key]`` as a list of objects (missing: empty); non-objects inside are skipped."""
-    value = body.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise BackendError(
-            f"{SERVICE} answered {operation} with {key!r} as a {type(value).__name__}, not a "
-            f"list; the answer does not match the Rekognition API.",
-            backend="aws",
-        )
-    return _list(value, key)
+    """``body[key]`` of ``operation``'s answer, by :func:`list_section`."""
+    return list_section(
+        body.get(key), key, service=SERVICE, backend="aws", log=logger, operation=operation
+    )
 
 
 def _list(value: Any, key: str) -> list[dict[str, Any]]:

@@ -64,17 +64,25 @@ def too_deep(data: Any, limit: int = MAX_JSON_DEPTH) -> bool:
 
 
 def list_section(
-    value: Any, key: str, *, service: str, backend: str, log: logging.Logger
+    value: Any,
+    key: str,
+    *,
+    service: str,
+    backend: str,
+    log: logging.Logger,
+    operation: str | None = None,
 ) -> list[Any]:
     """The objects of a list in an answer: absent is none, and entries that are not objects
     are dropped (and counted in a warning on ``log``), but a value that is present and not
-    a list is a :class:`BackendError`, never "looked, found nothing"."""
+    a list is a :class:`BackendError` (naming ``operation`` when given), never "looked,
+    found nothing"."""
     if value is None:
         return []
     if not isinstance(value, list):
+        answered = f"answered {operation}" if operation else "answered"
         raise BackendError(
-            f"{service} answered with {key!r} as a {type(value).__name__}, not a list; the "
-            f"answer does not match the {service} API.",
+            f"{service} {answered} with {key!r} as a {type(value).__name__}, not a list; "
+            f"the answer does not match the {service} API.",
             backend=backend,
         )
     entries = [entry for entry in value if isinstance(entry, dict)]
