@@ -390,12 +390,16 @@ def _analyze_batch(
         if len(images) == 1 or not _one_images_doing(exc):
             return [exc] * len(images)
         _log_alone(plan, exc, len(images))
-        return [outcome for image in images for outcome in _analyze_batch(plan, [image])]
+        return _each_alone(plan, images)
     except Exception as exc:
         if len(images) > 1:
-            return [outcome for image in images for outcome in _analyze_batch(plan, [image])]
+            return _each_alone(plan, images)
         return [_unexpected(images[0], exc)]
     return _checked(plan, images, outcomes)
+
+
+def _each_alone(plan: Plan, images: Sequence[ImageInput]) -> list[BatchItemOutcome]:
+    return [outcome for image in images for outcome in _analyze_batch(plan, [image])]
 
 
 async def _analyze_batch_async(
@@ -410,15 +414,19 @@ async def _analyze_batch_async(
         if len(images) == 1 or not _one_images_doing(exc):
             return [exc] * len(images)
         _log_alone(plan, exc, len(images))
-        # Together, so that a unit costs at most two deadlines, not one per image.
-        alone = await asyncio.gather(*(_analyze_batch_async(plan, [image]) for image in images))
-        return [outcome for outcomes in alone for outcome in outcomes]
+        return await _each_alone_async(plan, images)
     except Exception as exc:
         if len(images) > 1:
-            alone = [await _analyze_batch_async(plan, [image]) for image in images]
-            return [outcome for outcomes in alone for outcome in outcomes]
+            return await _each_alone_async(plan, images)
         return [_unexpected(images[0], exc)]
     return _checked(plan, images, outcomes)
+
+
+async def _each_alone_async(plan: Plan, images: Sequence[ImageInput]) -> list[BatchItemOutcome]:
+    """Each image in a request of its own, all at once: a unit then costs at most two
+    deadlines (the failed request, then the slowest image alone), not one per image."""
+    alone = await asyncio.gather(*(_analyze_batch_async(plan, [image]) for image in images))
+    return [outcome for outcomes in alone for outcome in outcomes]
 
 
 def _checked(
