@@ -28,6 +28,7 @@ from enum import StrEnum
 
 from visionkit.comparison.colordistance import delta_e
 from visionkit.comparison.crosswalk import Crosswalk, Relation
+from visionkit.comparison.matching import greedy_one_to_one
 from visionkit.comparison.settings import CompareSettings
 from visionkit.comparison.text_metrics import line_agreement, text_distance
 from visionkit.results import AnalysisResult, BoundingBox, DetectedObject
@@ -373,23 +374,13 @@ def match_objects(
     Greedy by IoU is what detection benchmarks do for a single threshold; every
     object is matched at most once, so three dogs never all match one dog.
     """
-    candidates = []
-    for i, oa in enumerate(first):
-        for j, ob in enumerate(second):
-            iou = oa.box.iou(ob.box)
-            if iou >= iou_threshold and _objects_compatible(crosswalk, oa, ob):
-                candidates.append((iou, i, j))
-    candidates.sort(key=lambda t: (-t[0], t[1], t[2]))
-    used_a: set[int] = set()
-    used_b: set[int] = set()
-    matches = []
-    for iou, i, j in candidates:
-        if i in used_a or j in used_b:
-            continue
-        used_a.add(i)
-        used_b.add(j)
-        matches.append(ObjectMatch(first[i], second[j], iou))
-    return matches
+    candidates = [
+        (-iou, i, j)
+        for i, oa in enumerate(first)
+        for j, ob in enumerate(second)
+        if (iou := oa.box.iou(ob.box)) >= iou_threshold and _objects_compatible(crosswalk, oa, ob)
+    ]
+    return [ObjectMatch(first[i], second[j], -key) for key, i, j in greedy_one_to_one(candidates)]
 
 
 def _objects_compatible(crosswalk: Crosswalk, a: DetectedObject, b: DetectedObject) -> bool:
@@ -423,21 +414,13 @@ def match_boxes(
     first: tuple[BoundingBox, ...], second: tuple[BoundingBox, ...], iou_threshold: float
 ) -> list[tuple[int, int, float]]:
     """``(i, j, iou)`` of boxes matched one-to-one, greedily by IoU, at >= ``iou_threshold``."""
-    candidates = sorted(
+    candidates = [
         (-iou, i, j)
         for i, ba in enumerate(first)
         for j, bb in enumerate(second)
         if (iou := ba.iou(bb)) >= iou_threshold
-    )
-    used_a: set[int] = set()
-    used_b: set[int] = set()
-    matches = []
-    for negative_iou, i, j in candidates:
-        if i not in used_a and j not in used_b:
-            used_a.add(i)
-            used_b.add(j)
-            matches.append((i, j, -negative_iou))
-    return matches
+    ]
+    return [(i, j, -key) for key, i, j in greedy_one_to_one(candidates)]
 
 
 def faces(a: AnalysisResult, b: AnalysisResult, settings: CompareSettings) -> MetricResult:

@@ -29,6 +29,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from visionkit.comparison.matching import greedy_one_to_one
 from visionkit.results import Point, TextLine
 
 
@@ -205,18 +206,11 @@ def match_lines(
             iou = polygon_iou(la.polygon, lb.polygon)
             same = same_words(la, lb)
             if iou >= iou_threshold or same:
-                candidates.append((-(iou >= iou_threshold and same), -iou, i, j, same))
-    candidates.sort()
-    used_a: set[int] = set()
-    used_b: set[int] = set()
-    matches = []
-    for _, negative_iou, i, j, same in candidates:
-        if i in used_a or j in used_b:
-            continue
-        used_a.add(i)
-        used_b.add(j)
-        matches.append(LineMatch(first[i], second[j], -negative_iou, same))
-    return matches
+                candidates.append(((-(iou >= iou_threshold and same), -iou), i, j))
+    return [
+        LineMatch(first[i], second[j], -key[1], same_words(first[i], second[j]))
+        for key, i, j in greedy_one_to_one(candidates)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
