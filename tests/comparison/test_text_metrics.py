@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,30 @@ def _result(backend: str, lines: tuple[TextLine, ...] | None = None, **changes) 
 def test_edit_distance(first, second, distance):
     assert edit_distance(first, second) == distance
     assert edit_distance(second, first) == distance
+
+
+def _two_row_levenshtein(first: str, second: str) -> int:
+    """The textbook dynamic programme, kept here as the reference the fast one must match."""
+    previous = list(range(len(second) + 1))
+    for i, ca in enumerate(first, start=1):
+        current = [i]
+        for j, cb in enumerate(second, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def test_edit_distance_matches_the_plain_programme_on_random_texts():
+    # Small alphabets make many repeats (the bit-parallel form's hard case), the
+    # last one mixes accents, CJK and spaces; lengths cross 64 (one machine word).
+    rng = random.Random(20261204)
+    for alphabet in ("ab", "abc", "abcdefgh ", "a\u00e9\u4e2d "):
+        for _ in range(300):
+            first = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+            second = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 90)))
+            expected = _two_row_levenshtein(first, second)
+            assert edit_distance(first, second) == expected
+            assert edit_distance(second, first) == expected
 
 
 def test_normalisation_folds_whitespace_and_compatibility_forms_not_case():

@@ -49,8 +49,13 @@ def reading_text(lines: Sequence[TextLine]) -> str:
 def edit_distance(first: str, second: str) -> int:
     """Levenshtein distance: insertions, deletions and substitutions of single characters.
 
-    The common prefix and suffix are cut first (they cost nothing), then the
-    usual two-row dynamic programme over what is left: O(n x m) time, O(m) memory.
+    The common prefix and suffix are cut first (they cost nothing); what is left
+    goes through Hyyrö's bit-parallel form of the dynamic programme (2003, after
+    Myers 1999), one column of the table a few integer operations on a Python
+    int as wide as the shorter text: O(n x m / 64) word steps instead of
+    O(n x m) Python steps, so two 3,000-character page reads compare in
+    milliseconds rather than seconds. ``tests/comparison/test_text_metrics.py``
+    checks it against the plain two-row programme on random texts.
     """
     start = 0
     while start < min(len(first), len(second)) and first[start] == second[start]:
@@ -62,13 +67,30 @@ def edit_distance(first: str, second: str) -> int:
     a, b = first[start:end_a], second[start:end_b]
     if len(a) < len(b):
         a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        current = [i]
-        for j, cb in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
+    if not b:
+        return len(a)
+    # Bit i of a vertical delta word is row i of the current column of the
+    # table: "+1 from the row above" in up, "-1" in down; b is the pattern (rows).
+    full = (1 << len(b)) - 1
+    last = 1 << (len(b) - 1)
+    matches: dict[str, int] = {}
+    for i, char in enumerate(b):
+        matches[char] = matches.get(char, 0) | (1 << i)
+    up, down, distance = full, 0, len(b)
+    for char in a:
+        match = matches.get(char, 0)
+        diagonal = ((((match & up) + up) ^ up) | match | down) & full
+        right_up = (down | ~(diagonal | up)) & full
+        right_down = diagonal & up
+        if right_up & last:
+            distance += 1
+        elif right_down & last:
+            distance -= 1
+        right_up = ((right_up << 1) | 1) & full
+        right_down = (right_down << 1) & full
+        up = (right_down | ~(diagonal | right_up)) & full
+        down = right_up & diagonal
+    return distance
 
 
 @dataclass(frozen=True, slots=True)
