@@ -596,7 +596,11 @@ class TestCommonThumbnailAndAreaOfInterest:
 
     @pytest.mark.parametrize(
         ("fixture", "error"),
-        [("500-internal", BackendUnavailableError), ("401-invalid-key", AuthenticationError)],
+        [
+            ("500-internal", BackendUnavailableError),
+            ("401-invalid-key", AuthenticationError),
+            ("400-invalid-image-format", InvalidImageError),
+        ],
     )
     def test_a_failing_area_of_interest_call_fails_the_analysis_by_name(
         self, analyzer, respx_mock, fixture, error

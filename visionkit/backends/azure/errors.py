@@ -138,9 +138,9 @@ def error_from_response(
         )
     if 400 <= status < 500 and code in IMAGE_ERROR_CODES:
         return InvalidImageError(
-            f"{SERVICE} could not use the image{where}: {said}. Azure takes JPEG, PNG, GIF "
-            f"or BMP under 4 MB, 50 to 16,000 pixels per side; an image URL must be publicly "
-            f"reachable.",
+            f"{SERVICE} could not use the image{where} in {operation}: {said}. Azure takes "
+            f"JPEG, PNG, GIF or BMP under 4 MB, 50 to 16,000 pixels per side; an image URL "
+            f"must be publicly reachable.",
             source=source,
             **common,
         )
