@@ -412,6 +412,17 @@ def test_decompression_bomb_refused_by_pillow_itself():
     assert isinstance(info.value.__cause__, Image.DecompressionBombError)
 
 
+def test_the_bomb_advice_lets_a_trusted_image_past_both_checks(monkeypatch):
+    """The message says to raise both limits; with both raised, the size checks pass
+    (this header-only PNG then fails as what it is: truncated)."""
+    bomb = _png_header_only(14_000, 13_000)  # just over Pillow's error threshold
+    with pytest.raises(InvalidImageError, match=r"PIL\.Image\.MAX_IMAGE_PIXELS"):
+        load_image(bomb)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 500_000_000)
+    with pytest.raises(InvalidImageError, match="truncated or corrupt"):
+        load_image(bomb, limits=ImageLimits(max_pixels=500_000_000))
+
+
 @pytest.mark.parametrize("action", ["error", "ignore"])
 def test_bomb_warning_range_is_refused_under_any_warning_filter(action):
     # 10000x10000 is over Pillow's warning threshold but under its error threshold.

@@ -141,9 +141,13 @@ def _openers(allowed: frozenset[str]) -> tuple[str, ...]:
 
 
 def _bomb(source: str, exc: BaseException) -> InvalidImageError:
+    # Pillow's check runs in open(), before visionkit's own (ImageLimits.max_pixels), and
+    # its limit is process-wide, so raising max_pixels alone would not let the image in.
+    said = str(exc).strip().rstrip(".")
     return InvalidImageError(
-        f"{source} is refused as a possible decompression bomb: {exc}. Downscale it, "
-        "or raise ImageLimits.max_pixels if you trust it.",
+        f"{source} is refused as a possible decompression bomb by Pillow ({said}). "
+        "Downscale it, or if you trust it raise both ImageLimits.max_pixels and Pillow's "
+        "PIL.Image.MAX_IMAGE_PIXELS (visionkit never changes that process-wide setting).",
         source=source,
     )
 
