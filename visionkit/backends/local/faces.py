@@ -88,7 +88,7 @@ with 3 neighbours)."""
 
 PROFILE_MIN_FACE = 30
 """Smallest profile face in the grey copy; with :data:`PROFILE_SCALE_FACTOR` the first
-window tried is 31 px, a tenth of :data:`DETECT_SIDE` (a 13th before): the profile
+window tried is 31 px, a tenth of :data:`DETECT_SIDE` (a 12th before): the profile
 scans cost most at the smallest windows, and faces turned aside are seldom tiny."""
 
 PROFILE_SCALE_FACTOR = 1.25
