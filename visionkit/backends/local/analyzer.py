@@ -103,7 +103,7 @@ class LocalOptions:
         True,
         help=(
             "Weight faces into smart thumbnails when the 'faces' extra is installed "
-            "(0.1-0.7 s a photo on 2 shared cores); false: the saliency map alone (a few ms)."
+            "(up to 0.15 s a photo on 2 shared cores); false: the saliency map alone (a few ms)."
         ),
     )
 
@@ -143,7 +143,7 @@ class LocalAnalyzer(Analyzer):
     )
     """Offered only when asked for by name: OCR loads a second set of models (``ocr`` extra),
     faces OpenCV's cascades (``faces`` extra), and each costs far more than the rest
-    (faces: 50-300 ms per photo on 2 shared cores, docs/benchmarks/local-faces.md); the
+    (faces: 20-45 ms per photo on 2 shared cores, docs/benchmarks/local-faces.md); the
     area of interest costs a few milliseconds, over the ~1 ms that would earn it a
     place in "everything" (docs/benchmarks/thumbnails.md)."""
     capabilities: ClassVar[frozenset[Feature]] = ON_REQUEST | frozenset(
@@ -186,7 +186,7 @@ class LocalAnalyzer(Analyzer):
     @property
     def default_features(self) -> frozenset[Feature]:
         """``features=None`` leaves out :attr:`ON_REQUEST` (text, faces): OCR costs ~1 s
-        per photo, faces 50-300 ms."""
+        per photo, faces 20-45 ms."""
         return self.supported_features - self.ON_REQUEST
 
     def _analyze(self, image: ImageInput, features: frozenset[Feature]) -> AnalysisResult:
