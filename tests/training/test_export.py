@@ -143,5 +143,12 @@ def test_evaluate_reports_progress_and_scores_any_calibrated_policy(exported):
     assert calls[-1] == (total, total) and len(calls) == -(-total // 64)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
     assert flip.views == "averaged over the image and its mirror" and flip.n_images == total
+    # The chunks run on several threads; their answers must land on their own images.
+    classifier = ImageClassifier.load(export.tflite_path, views="flip")
+    assert classifier.class_names == data.class_names
+    predicted = classifier.predict_arrays(data.test.images).argmax(axis=1)
+    expected = np.zeros_like(flip.confusion)
+    np.add.at(expected, (data.test.labels, predicted), 1)
+    np.testing.assert_array_equal(flip.confusion, expected)
     with pytest.raises(ConfigError, match=r"applies to exported \.tflite models"):
         evaluate(result.model_path, data, views="flip")
