@@ -13,8 +13,10 @@ that fits:
 * the original bytes are sent untouched when they already fit, so the
   common case costs nothing and loses nothing;
 * otherwise the image is scaled (down past the largest side, up past the
-  smallest) and re-encoded (PNG, or JPEG when PNG would be too big), shrinking
-  further until it is under the byte limit.
+  smallest) and re-encoded (PNG, or JPEG when PNG would be too big; a JPEG
+  original as JPEG, quality 90, since its pixels carry JPEG's losses already
+  and PNG would cost 3-4x the CPU and the bytes), shrinking further until it is
+  under the byte limit.
 
 The service then measures the image it received, so :class:`Upload` keeps the
 scale factors and :func:`to_caller_pixels` maps every box and polygon back to
@@ -43,6 +45,7 @@ ANALYZE_LIMITS = UploadLimits(
     max_bytes=4 * 2**20,
     min_side=50,
     max_side=16_000,
+    keep_jpeg=True,
 )
 IMAGE_ANALYSIS_4_LIMITS = UploadLimits(
     "Azure Image Analysis 4.0",
@@ -50,6 +53,7 @@ IMAGE_ANALYSIS_4_LIMITS = UploadLimits(
     max_bytes=20 * 2**20,
     min_side=50,
     max_side=16_000,
+    keep_jpeg=True,
 )
 READ_LIMITS = UploadLimits(
     "Azure Read 3.2",
@@ -57,6 +61,7 @@ READ_LIMITS = UploadLimits(
     max_bytes=4 * 2**20,
     min_side=50,
     max_side=10_000,
+    keep_jpeg=True,
 )
 
 
