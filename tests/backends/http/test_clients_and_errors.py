@@ -4,6 +4,7 @@ import httpx
 import pytest
 
 from visionkit.backends.http import HttpClients, transport_error
+from visionkit.backends.http.clients import shared_ssl_context
 from visionkit.errors import BackendTimeoutError, BackendUnavailableError
 
 
@@ -12,6 +13,31 @@ def _ok(request: httpx.Request) -> httpx.Response:
 
 
 class TestHttpClients:
+    def test_owned_clients_verify_with_the_one_process_wide_tls_context(self, monkeypatch):
+        import ssl
+
+        import certifi
+
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+        context = shared_ssl_context()
+        assert isinstance(context, ssl.SSLContext) and context is shared_ssl_context()
+        assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+        clients = HttpClients(timeout=5)
+        for client in (clients.sync, HttpClients(timeout=5).sync):
+            assert client._transport._pool._ssl_context is context  # type: ignore[attr-defined]
+        clients.close()
+        # A CA bundle named by the environment is honoured, as httpx does, with its own context.
+        monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
+        assert shared_ssl_context() is not context
+        assert shared_ssl_context() is shared_ssl_context()
+
+    async def test_the_owned_async_client_shares_the_tls_context(self):
+        clients = HttpClients(timeout=5)
+        pool = clients.asynchronous._transport._pool  # type: ignore[attr-defined]
+        assert pool._ssl_context is shared_ssl_context()
+        await clients.aclose()
+
     def test_clients_are_created_once_and_reused(self):
         clients = HttpClients(timeout=5, transport=httpx.MockTransport(_ok))
         assert clients.sync is clients.sync
