@@ -69,12 +69,12 @@ class HttpClients:
         with self._lock:
             if self._sync is None:
                 transport = self._transport
-                own = isinstance(transport, httpx.BaseTransport)
+                given = transport if isinstance(transport, httpx.BaseTransport) else None
                 self._sync = httpx.Client(
                     timeout=self._timeout,
                     headers=self._headers,
-                    transport=transport if own else None,
-                    verify=True if own else shared_ssl_context(),
+                    transport=given,
+                    verify=True if given is not None else shared_ssl_context(),
                 )
             return self._sync
 
@@ -93,12 +93,12 @@ class HttpClients:
             stale = self._owns_async and self._async_loop is not loop
             if self._async is None or stale:
                 transport = self._transport
-                own = isinstance(transport, httpx.AsyncBaseTransport)
+                given_async = transport if isinstance(transport, httpx.AsyncBaseTransport) else None
                 self._async = httpx.AsyncClient(
                     timeout=self._timeout,
                     headers=self._headers,
-                    transport=transport if own else None,
-                    verify=True if own else shared_ssl_context(),
+                    transport=given_async,
+                    verify=True if given_async is not None else shared_ssl_context(),
                 )
                 self._async_loop = loop
             return self._async
