@@ -100,13 +100,13 @@ def caller_lines(
 def finish(
     result: AnalysisResult, raw: dict[str, Any], target: Target, features: frozenset[Feature]
 ) -> AnalysisResult:
-    """The final touches every analysis gets, whichever API answered it."""
-    if target.image is not None:
-        # The caller's image, not the (possibly resized) upload Azure measured.
-        result = replace(result, metadata=target.image.metadata())
-    size = result.metadata
+    """The final touches every analysis gets, whichever API answered it: the caller's
+    image size as metadata, every box clipped to it, ``raw``, and ``None`` for every
+    feature not asked for."""
+    # The caller's image, not the (possibly resized) upload Azure measured.
+    size = target.image.metadata() if target.image is not None else result.metadata
     result = clip_result(result, *(size.width, size.height) if size else (None, None))
-    return only_requested(replace(result, raw=raw), features)
+    return only_requested(replace(result, metadata=size, raw=raw), features)
 
 
 def json_body(

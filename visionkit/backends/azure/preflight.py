@@ -34,6 +34,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from visionkit.backends.http.preflight import Upload, UploadLimits, fit_dimensions, prepare_upload
+from visionkit.backends.http.shapes import has_geometry
 from visionkit.results import AnalysisResult, BoundingBox, Point, TextLine
 
 _T = TypeVar("_T")
@@ -97,7 +98,7 @@ def lines_to_caller_pixels(lines: tuple[TextLine, ...], upload: Upload) -> tuple
 
 def to_caller_pixels(result: AnalysisResult, upload: Upload) -> AnalysisResult:
     """Every box and polygon of ``result``, measured on ``upload``, on the caller's image."""
-    if not upload.resized:
+    if not upload.resized or not has_geometry(result):
         return result
     sx, sy = upload.scale_x, upload.scale_y
     return replace(

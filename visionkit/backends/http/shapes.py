@@ -186,11 +186,25 @@ def _clip_lines(lines: tuple[TextLine, ...] | None, width: int, height: int) -> 
     )
 
 
+def has_geometry(result: AnalysisResult) -> bool:
+    """Whether ``result`` holds anything with a box or polygon (objects, faces, text...)."""
+    return bool(
+        result.objects
+        or result.faces
+        or result.brands
+        or result.celebrities
+        or result.landmarks
+        or result.text
+    )
+
+
 def clip_result(result: AnalysisResult, width: int | None, height: int | None) -> AnalysisResult:
     """``result`` with every box and polygon inside a ``width`` x ``height`` image.
 
     With no (or a nonsensical) size, boxes are only kept off negative coordinates.
     """
+    if not has_geometry(result):
+        return result  # nothing to clip: spare the copy (a tags-only answer, most of a batch)
     if not width or not height or width <= 0 or height <= 0:
         width = height = 10**12
     return replace(
@@ -209,6 +223,7 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "clip_result",
     "finite",
+    "has_geometry",
     "list_section",
     "section",
     "too_deep",
