@@ -63,6 +63,18 @@ def too_deep(data: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
+def may_nest_too_deep(content: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """False when the JSON bytes cannot nest past ``limit`` whatever they hold: they have
+    fewer than ``limit`` ``{`` and ``[`` bytes, so fewer containers.
+
+    Counting bytes is a C loop; :func:`too_deep` walks every decoded value, which for
+    a small answer costs more than decoding it. Every encoding ``json`` reads
+    (UTF-8, -16, -32) writes ``{`` and ``[`` with their ASCII byte, so the count
+    is never short of the containers.
+    """
+    return content.count(b"{") + content.count(b"[") >= limit
+
+
 def list_section(
     value: Any,
     key: str,
@@ -225,6 +237,7 @@ __all__ = [
     "finite",
     "has_geometry",
     "list_section",
+    "may_nest_too_deep",
     "section",
     "too_deep",
     "unit",
