@@ -112,3 +112,21 @@ async def test_a_broken_small_file_fails_the_same_way_on_the_loop(tmp_path):
     with pytest.raises(InvalidImageError, match=r"cut\.jpg"):
         await analyzer.analyze_async(cut, ["tags"])
     await analyzer.aclose()
+
+
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        (f"{ENDPOINT}vision/v3.2/analyze", (("visualFeatures", "Tags,Color"), ("language", "en"))),
+        (f"{ENDPOINT}vision/v3.2/read/analyzeResults/e56ffa6e?op=1", ()),
+        (f"{ENDPOINT}vision/v3.2/analyze?x=1", (("visualFeatures", "Tags"),)),
+    ],
+)
+def test_a_url_parsed_once_is_the_url_httpx_would_build(url, params):
+    from visionkit.backends.azure.analyzer import _parsed_url
+
+    with httpx.Client() as client:
+        expected = client.build_request("POST", url, params=params).url
+        assert _parsed_url(url, params) == expected
+        assert client.build_request("POST", _parsed_url(url, params)).url == expected
+    assert _parsed_url(url, params) is _parsed_url(url, params)

@@ -17,6 +17,7 @@ Read, and every error path exist once and behave the same in both worlds.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import stat
 from collections.abc import Collection
@@ -375,8 +376,7 @@ class AzureAnalyzer(Analyzer):
     def _build(self, client: httpx.Client | httpx.AsyncClient, step: AzureRequest) -> httpx.Request:
         return client.build_request(
             step.method,
-            step.url,
-            params=step.params,
+            _parsed_url(step.url, step.params),
             headers={**step.headers, **auth_headers(self._key)},
             content=step.content,
         )
@@ -428,6 +428,14 @@ class AzureAnalyzer(Analyzer):
 
 
 # -- helpers ---------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_url(url: str, params: tuple[tuple[str, str], ...]) -> httpx.URL:
+    """``url`` with ``params``, parsed once: a batch sends the same few URLs thousands of
+    times, and httpx parsing the string and merging the query cost about 0.1 ms a call.
+    (``httpx.URL`` is immutable; every request shares the parsed form.)"""
+    return httpx.URL(url, params=params)
 
 
 INLINE_MAX_BYTES = 16 * 1024
