@@ -175,9 +175,12 @@ class TestLeanClients:
     def test_the_sync_twin_and_errors_carry_their_request(self):
         from visionkit.backends.http.clients import LeanClient
 
-        client = LeanClient(transport=httpx.MockTransport(_ok))
+        client = LeanClient(transport=httpx.MockTransport(_ok), timeout=7)
         request = client.build_request("GET", "https://x.test/sync")
         assert client.send(request).text == "/sync"
+        bare = httpx.Request("GET", "https://x.test/bare")  # built without the client
+        assert client.send(bare).text == "/bare"
+        assert bare.extensions["timeout"] == httpx.Timeout(7).as_dict()  # as httpx sets it
 
         def refuse(request: httpx.Request) -> httpx.Response:
             raise httpx.ConnectError("refused")  # as httpx's transports raise it: no request

@@ -77,6 +77,12 @@ class _Direct:
         )
 
 
+def _with_timeout(client: httpx.Client | httpx.AsyncClient, request: httpx.Request) -> None:
+    """The client's timeouts on a request built without them, as ``send`` would set them."""
+    if "timeout" not in request.extensions:
+        request.extensions = {**request.extensions, "timeout": client.timeout.as_dict()}
+
+
 class LeanAsyncClient(_Direct, httpx.AsyncClient):
     """An :class:`httpx.AsyncClient` whose plain requests skip what cannot apply
     (:class:`_Direct`)."""
@@ -98,6 +104,7 @@ class LeanAsyncClient(_Direct, httpx.AsyncClient):
             return await super().send(
                 request, stream=stream, auth=auth, follow_redirects=follow_redirects
             )
+        _with_timeout(self, request)
         try:
             response = await self._direct_transport.handle_async_request(request)
         except httpx.RequestError as exc:
@@ -133,6 +140,7 @@ class LeanClient(_Direct, httpx.Client):
             return super().send(
                 request, stream=stream, auth=auth, follow_redirects=follow_redirects
             )
+        _with_timeout(self, request)
         try:
             response = self._direct_transport.handle_request(request)
         except httpx.RequestError as exc:
