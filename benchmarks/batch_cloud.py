@@ -7,6 +7,10 @@ compare like with like:
    fraction of the ideal ``concurrency / latency``;
 2. the same requests sent with bare ``httpx`` (an ``AsyncClient`` and a
    semaphore, the least code that can do it): visionkit's overhead per call;
+   and with a raw asyncio HTTP/1.1 client (``asyncio.open_connection``, one
+   keep-alive connection per slot, no library): the harness ceiling, what this
+   machine and the fake server allow at all, with the fake server's own CPU
+   per call (it reports its ``process_time`` in ``GET /stats``);
 3. the official ``azure-cognitiveservices-vision-computervision`` SDK, one
    image after another, as a user would write it without visionkit;
 4. against a quota of ``--quota`` calls a second: how many 429s and how much
@@ -16,6 +20,7 @@ The server runs in its own process, so its work does not share the client's GIL.
 Run: ``python benchmarks/batch_cloud.py`` (about five minutes on a busy 2-core machine).
 Client CPU per call is ``time.process_time()`` of this process over the run divided by
 the images, for visionkit and bare httpx in the same run; "ratio" divides the two.
+"Of harness ceiling" divides visionkit's rate by the raw client's in the same run.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ import argparse
 import asyncio
 import itertools
 import json
+import math
+import os
 import statistics
 import subprocess
 import sys
@@ -34,6 +41,7 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -89,15 +97,30 @@ def server_stats(url: str, reset: bool = False) -> dict[str, int]:
     return stats
 
 
-def median_rate(fn: Callable[[], float], n: int, runs: int) -> tuple[float, float]:
-    """Median images/s over ``runs`` runs of ``fn`` (which returns seconds), and the median
-    client CPU milliseconds per image (this process only: the server has its own)."""
-    times, cpu = [], []
+def load() -> tuple[float, float, float]:
+    """The machine's load average: the figures depend on what else runs on its cores."""
+    return os.getloadavg()
+
+
+def server_cpu_s(url: str) -> float:
+    """The fake server process's CPU seconds so far (its own ``time.process_time()``)."""
+    return float(json.loads(httpx.get(url + "stats").text)["cpu_s"])
+
+
+def median_rate(
+    fn: Callable[[], float], n: int, runs: int, url: str | None = None
+) -> tuple[float, float, float]:
+    """Median images/s over ``runs`` runs of ``fn`` (which returns seconds), the median
+    client CPU milliseconds per image (this process only), and, given the server's
+    ``url``, the median fake-server CPU milliseconds per image (else NaN)."""
+    times, cpu, server = [], [], []
     for _ in range(runs):
+        before = server_cpu_s(url) if url else math.nan
         started = time.process_time()
         times.append(fn())
         cpu.append((time.process_time() - started) / n * 1000)
-    return n / statistics.median(times), statistics.median(cpu)
+        server.append(((server_cpu_s(url) if url else math.nan) - before) / n * 1000)
+    return n / statistics.median(times), statistics.median(cpu), statistics.median(server)
 
 
 def run_visionkit(paths: list[Path], url: str, concurrency: int, **extra: Any) -> float:
@@ -139,6 +162,45 @@ def run_httpx(paths: list[Path], url: str, concurrency: int) -> float:
                     response.json()
 
             await asyncio.gather(*(one(p) for p in paths))
+
+    started = time.perf_counter()
+    asyncio.run(main())
+    return time.perf_counter() - started
+
+
+def run_raw(paths: list[Path], url: str, concurrency: int) -> float:
+    """The harness ceiling: the same requests from a minimal HTTP/1.1 client, no library.
+
+    ``concurrency`` keep-alive connections (``asyncio.open_connection``), each
+    sending its next file as soon as the previous answer is read: only what any
+    client must do (write the request, read the status line, the headers and
+    ``Content-Length`` bytes, parse the JSON). What it reaches is what the machine
+    and the fake server allow; nothing written in Python can do much better.
+    """
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    head = (
+        f"POST /vision/v3.2/analyze?visualFeatures=Tags HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        f"Ocp-Apim-Subscription-Key: {KEY}\r\nContent-Type: application/octet-stream\r\n"
+    )
+    todo = list(reversed(paths))
+
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while todo:
+                body = todo.pop().read_bytes()
+                writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+                lines = (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
+                assert lines[0].split(b" ", 2)[1] == b"200", lines[0]
+                fields = dict(line.split(b":", 1) for line in lines[1:] if b":" in line)
+                length = int(next(v for k, v in fields.items() if k.lower() == b"content-length"))
+                json.loads(await reader.readexactly(length))
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        await asyncio.gather(*(connection() for _ in range(min(concurrency, len(paths)))))
 
     started = time.perf_counter()
     asyncio.run(main())
@@ -193,13 +255,15 @@ def main() -> None:
     parser.add_argument("--quota-images", type=int, default=60)
     args = parser.parse_args()
     latency = args.latency
+    print("Load average (1, 5, 15 min) at the start: {:.2f} {:.2f} {:.2f}\n".format(*load()))
 
     print(f"## Throughput, latency {latency * 1000:.0f} ms, median of {args.runs} runs\n")
     print(
-        "| concurrency | images | ideal img/s | visionkit img/s | of ideal | bare httpx img/s "
-        "| of ideal | client CPU per call: visionkit | bare httpx | ratio |"
+        "| concurrency | images | ideal img/s | visionkit img/s | of ideal | of harness ceiling "
+        "| bare httpx img/s | of ideal | client CPU per call: visionkit | bare httpx | ratio |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    ceiling = []
     with fake_azure(latency) as url:
         run_visionkit(photos(4), url, 4)  # warm up imports and the JPEG decoder
         measured = {}
@@ -207,15 +271,35 @@ def main() -> None:
             n = max(16, concurrency * 8)
             paths = photos(n)
             ideal = concurrency / latency
-            vk_rate, vk_cpu = median_rate(
-                partial(run_visionkit, paths, url, concurrency), n, args.runs
+            vk_rate, vk_cpu, vk_server = median_rate(
+                partial(run_visionkit, paths, url, concurrency), n, args.runs, url
             )
-            hx_rate, hx_cpu = median_rate(partial(run_httpx, paths, url, concurrency), n, args.runs)
+            hx_rate, hx_cpu, _ = median_rate(
+                partial(run_httpx, paths, url, concurrency), n, args.runs
+            )
+            raw_rate, raw_cpu, raw_server = median_rate(
+                partial(run_raw, paths, url, concurrency), n, args.runs, url
+            )
             measured[concurrency] = vk_rate
+            ceiling.append((concurrency, ideal, raw_rate, raw_cpu, raw_server, vk_server, vk_cpu))
             print(
                 f"| {concurrency} | {n} | {ideal:.1f} | {vk_rate:.1f} | {vk_rate / ideal:.1%} "
-                f"| {hx_rate:.1f} | {hx_rate / ideal:.1%} | {vk_cpu:.1f} ms | {hx_cpu:.1f} ms "
-                f"| {vk_cpu / hx_cpu:.2f}x |"
+                f"| {vk_rate / raw_rate:.1%} | {hx_rate:.1f} | {hx_rate / ideal:.1%} "
+                f"| {vk_cpu:.1f} ms | {hx_cpu:.1f} ms | {vk_cpu / hx_cpu:.2f}x |"
+            )
+
+        print(f"\n## Harness ceiling (raw asyncio HTTP/1.1 client), median of {args.runs} runs\n")
+        print(
+            "| concurrency | raw client img/s | of ideal | its CPU per call "
+            "| fake server CPU per call: raw client | visionkit "
+            "| cores for visionkit + server at the ideal rate |"
+        )
+        print("|---|---|---|---|---|---|---|")
+        for concurrency, ideal, raw_rate, raw_cpu, raw_server, vk_server, vk_cpu in ceiling:
+            cores = ideal * (vk_cpu + vk_server) / 1000
+            print(
+                f"| {concurrency} | {raw_rate:.1f} | {raw_rate / ideal:.1%} | {raw_cpu:.2f} ms "
+                f"| {raw_server:.2f} ms | {vk_server:.2f} ms | {cores:.2f} |"
             )
 
         n, width = 128, 16
@@ -238,8 +322,9 @@ def main() -> None:
                     ("bare httpx", run_httpx),
                     ("AzureAnalyzer.analyze_async under a semaphore", run_analyzer_direct),
                     ("visionkit.analyze_many", run_visionkit),
+                    ("raw asyncio client (harness ceiling)", run_raw),
                 ):
-                    rate, cpu = median_rate(partial(fn, paths, url, width), n, args.runs)
+                    rate, cpu, _ = median_rate(partial(fn, paths, url, width), n, args.runs)
                     bare_cpu = bare_cpu or cpu
                     print(
                         f"| {kind} | {label} | {rate:.1f} | {rate / (width / latency):.1%} "
@@ -248,7 +333,7 @@ def main() -> None:
 
         n = 16
         paths = photos(n)
-        sdk_rate, _ = median_rate(lambda: run_sdk(paths, url), n, args.runs)
+        sdk_rate, _, _ = median_rate(lambda: run_sdk(paths, url), n, args.runs)
         print(f"\n## Official SDK one by one ({n} images, median of {args.runs})\n")
         print("| client | img/s | visionkit speed-up |")
         print("|---|---|---|")
@@ -278,6 +363,7 @@ def main() -> None:
             f"| {label} | {rate:.2f} | {rate / args.quota:.0%} | {calls:.0f} "
             f"| {throttled:.0f} | {failed:.0f} |"
         )
+    print("\nLoad average (1, 5, 15 min) at the end: {:.2f} {:.2f} {:.2f}".format(*load()))
 
 
 def quota_run(

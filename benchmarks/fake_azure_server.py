@@ -6,8 +6,9 @@ cassette) that ``visualFeatures`` asks for, and,
 like a real resource, enforces a quota: requests beyond ``--quota`` a second
 get an immediate 429 with ``Retry-After: 1`` and Azure's error body. It speaks
 HTTP/1.1 with keep-alive and chunked request bodies (the official SDK uploads
-streams chunked). ``GET /stats`` returns the counts, ``POST /stats/reset``
-zeroes them.
+streams chunked). ``GET /stats`` returns the counts and the server process's own
+CPU seconds so far (``cpu_s``, :func:`time.process_time`), so a benchmark can say
+what each call cost the server; ``POST /stats/reset`` zeroes the counts.
 
 Run: ``python benchmarks/fake_azure_server.py --port 8765 --latency 0.2 --quota 10``
 (it prints ``READY <port>`` once listening). Only 127.0.0.1 is ever bound.
@@ -120,7 +121,7 @@ class Server:
     async def _answer(self, method: str, target: str, body: bytes) -> tuple[int, bytes, str]:
         path = target.split("?", 1)[0]
         if path == "/stats":
-            return 200, json.dumps(self.stats).encode(), ""
+            return 200, json.dumps({**self.stats, "cpu_s": time.process_time()}).encode(), ""
         if path == "/stats/reset":
             for key in self.stats:
                 self.stats[key] = 0

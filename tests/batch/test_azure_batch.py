@@ -83,3 +83,38 @@ def test_a_rejected_key_stops_the_run(respx_mock, photos):
 
     with pytest.raises(AuthenticationError):
         list(analyze_many(photos, ["tags"], cache=False, **azure()))
+
+
+@pytest.fixture
+def configured():
+    import visionkit
+
+    yield visionkit.configure
+    visionkit.reset_configuration()
+
+
+@respx.mock(assert_all_mocked=True)
+def test_a_run_reads_its_image_settings_once_when_it_starts(
+    respx_mock, photos, monkeypatch, configured
+):
+    from visionkit.images import sources
+
+    route = respx_mock.post(ANALYZE).mock(return_value=httpx.Response(200, json=BODY))
+    smallest = min(p.stat().st_size for p in photos)
+    configured(images={"max_bytes": smallest})  # all but the smallest are too big
+    lookups = []
+    real = sources.configured_limits
+    monkeypatch.setattr(sources, "configured_limits", lambda: lookups.append(1) or real())
+    run = analyze_many(photos, ["tags"], concurrency=4, cache=False, **azure())
+    configured(images={"max_bytes": 10**9})  # after the start: not this run's
+    items = list(run)
+    fitting = [p.stat().st_size <= smallest for p in photos]
+    assert [it.ok for it in items] == fitting and route.call_count == sum(fitting)
+    assert all("bytes" in str(it.error) for it in items if not it.ok)
+    assert lookups == []  # no image looked the settings up again
+    # An analyzer a caller builds still follows the configuration image by image.
+    from visionkit.backends.azure import AzureAnalyzer
+
+    with AzureAnalyzer(endpoint=ENDPOINT, key=KEY) as analyzer:
+        assert analyzer.analyze(photos[-1], ["tags"]).tags[0].name == "cat"
+    assert lookups == [1]

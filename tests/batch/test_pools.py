@@ -20,6 +20,17 @@ def test_the_connections_are_split_into_pools_of_at_most_eight(width, sizes):
     assert sum(transport.pool_sizes) == width
 
 
+def test_every_pool_of_every_run_shares_one_tls_context():
+    from visionkit.backends.http.clients import shared_ssl_context
+
+    contexts = {
+        id(pool._pool._ssl_context)  # type: ignore[attr-defined]
+        for transport in (ShardedTransport(16), ShardedTransport(64))
+        for pool in transport._pools
+    }
+    assert contexts == {id(shared_ssl_context())}
+
+
 class _Body(httpx.AsyncByteStream):
     """A body still to be read, as a real pool's answer is (a mock's ``json=`` is read at once)."""
 

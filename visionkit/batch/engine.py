@@ -151,7 +151,8 @@ class Fallback:
 async def run(plan: Plan, images: Images, stats: BatchStats) -> AsyncGenerator[BatchItem]:
     """Analyse ``images`` as ``plan`` says, yielding one :class:`BatchItem` per input."""
     started = time.perf_counter()
-    unit_size = 1 if plan.async_io and not plan.batches_async else plan.batch_size
+    batches_async = plan.batches_async  # an isinstance against a Protocol: once, not per unit
+    unit_size = 1 if plan.async_io and not batches_async else plan.batch_size
     executor = None if plan.async_io else ThreadPoolExecutor(plan.concurrency, "visionkit-batch")
     semaphore = asyncio.Semaphore(plan.concurrency)
     pending: deque[asyncio.Task[list[BatchItem]]] = deque()
@@ -159,7 +160,7 @@ async def run(plan: Plan, images: Images, stats: BatchStats) -> AsyncGenerator[B
     async def work(unit: _Unit) -> list[BatchItem]:
         if executor is None:
             async with semaphore:
-                if plan.batches_async:
+                if batches_async:
                     return await _unit_async(plan, unit)
                 return [await _one_async(plan, *unit[0])]
         loop = asyncio.get_running_loop()

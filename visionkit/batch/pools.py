@@ -17,6 +17,8 @@ from collections.abc import AsyncIterator
 
 import httpx
 
+from visionkit.backends.http.clients import shared_ssl_context
+
 CONNECTIONS_PER_POOL = 8
 """The widest pool :class:`ShardedTransport` builds; measured against 4 and one wide pool."""
 
@@ -33,8 +35,8 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         count = max(1, -(-max_connections // max(per_pool, 1)))
         base, extra = divmod(max(max_connections, 1), count)
         self._sizes = [base + (1 if i < extra else 0) for i in range(count)]
-        # One TLS context for all: loading the CA bundle costs tens of milliseconds each.
-        context = httpx.create_ssl_context()
+        # One TLS context for all, and for every run: loading the CA bundle costs 30-50 ms.
+        context = shared_ssl_context()
         self._pools = [
             httpx.AsyncHTTPTransport(
                 verify=context,

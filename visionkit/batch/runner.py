@@ -40,7 +40,7 @@ from collections.abc import (
 )
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self, runtime_checkable
 
 from visionkit.analyzers import get_analyzer, new_analyzer
 from visionkit.backends.base import Analyzer, FeaturesArg
@@ -50,6 +50,8 @@ from visionkit.config import resolve_backend_name, resolve_fallback
 from visionkit.errors import ConfigError
 from visionkit.fallback import fallback_cause
 from visionkit.fallback import plan as plan_fallback
+from visionkit.images import ImageLimits
+from visionkit.images.settings import configured_limits
 
 from .engine import Fallback, Images, Plan, run
 from .items import BatchItem, BatchStats
@@ -61,6 +63,14 @@ logger = logging.getLogger("visionkit.fallback")
 DEFAULT_CLOUD_CONCURRENCY = 16
 """In-flight requests for cloud backends: enough to hide a 200-1000 ms round trip
 at Azure's standard 10 calls a second, few enough not to trip its burst limits."""
+
+
+@runtime_checkable
+class PinnableImageLimits(Protocol):
+    """An analyzer that can hold every image it loads to limits resolved once
+    (:meth:`visionkit.backends.azure.AzureAnalyzer.use_image_limits`)."""
+
+    def use_image_limits(self, limits: ImageLimits | None) -> None: ...
 
 
 @dataclass
@@ -93,6 +103,9 @@ def open_batch_analyzer(
         # Several small pools: httpcore's work per request grows with its pool's size.
         transport = RateLimitedTransport(limiter, transport=ShardedTransport(width))
         analyzer = new_analyzer(name, options, transport=transport)
+        if isinstance(analyzer, PinnableImageLimits):
+            # The run's image settings, read once as its options are, not for every image.
+            analyzer.use_image_limits(configured_limits())
         # A pause no call could sit out within its deadline only fails the calls behind it.
         limiter.max_pause_s = getattr(analyzer.options, "deadline_s", math.inf)
         return analyzer, limiter, True
@@ -474,6 +487,7 @@ __all__ = [
     "DEFAULT_CLOUD_CONCURRENCY",
     "AsyncBatchRun",
     "BatchRun",
+    "PinnableImageLimits",
     "analyze_many",
     "analyze_many_async",
     "open_batch_analyzer",

@@ -26,6 +26,9 @@ MIME_TYPES = {
 # 24 against 77 ms) for files 2-8% larger. The extra bytes cost less upload time
 # than the CPU saved on links faster than 1.4-4.2 Mbit/s (the break-even on those
 # photos), and re-encoding happens for every image that needs it, on 2 cores.
+# A JPEG original that must be re-encoded (resized, say) is saved as JPEG first
+# (``prefer``): on 300 CIFAR-10 JPEGs upscaled to 50x50, 0.085 ms and 1.3 kB each
+# at quality 90, against 0.30 ms and 4.7 kB as PNG at level 3.
 _SAVE_OPTIONS: dict[str, dict[str, Any]] = {
     "JPEG": {"quality": 90, "optimize": True},
     "PNG": {"compress_level": 3},
@@ -37,6 +40,7 @@ def encode_for_upload(
     formats: Collection[str] = ("JPEG", "PNG", "GIF", "BMP"),
     *,
     max_bytes: int | None = None,
+    prefer: str | None = None,
 ) -> tuple[bytes, str]:
     """The bytes to upload to a service, and their MIME type.
 
@@ -48,7 +52,10 @@ def encode_for_upload(
     lossless and exact for screenshots and clip art (at zlib level 3, see
     ``_SAVE_OPTIONS``); JPEG quality 90 when
     PNG is not accepted or would exceed ``max_bytes``, because photos
-    compress many times better that way at no visible cost. Note that the
+    compress many times better that way at no visible cost. ``prefer`` puts
+    one accepted format first (the upload preflight asks for JPEG when the
+    caller's file was a JPEG: its pixels are a lossy photo already, and PNG
+    would cost 3-4x the CPU and the bytes; see ``_SAVE_OPTIONS``). Note that the
     re-encoded image is already EXIF-rotated, while original bytes keep
     their EXIF tag for the service to apply.
 
@@ -65,6 +72,9 @@ def encode_for_upload(
 
     candidates: list[str] = [f for f in ("PNG", "JPEG") if f in accepted]
     candidates += sorted((accepted - {"PNG", "JPEG", "MPO"}) & set(MIME_TYPES))
+    if prefer is not None and prefer.upper() in candidates:
+        candidates.remove(prefer.upper())
+        candidates.insert(0, prefer.upper())
     smallest: int | None = None
     for fmt in candidates:
         buffer = io.BytesIO()

@@ -90,3 +90,38 @@ def test_aws_shrinks_until_under_its_bytes_or_says_which_option_would(chelsea_pn
     assert len(upload.data) <= 12_000 and upload.resized
     with pytest.raises(InvalidImageError, match=r"set aws\.resize_to_fit=true to let visionkit"):
         prepare_upload(photo, quota, resize_to_fit=False)
+
+
+def test_azure_re_encodes_a_small_jpeg_as_jpeg_and_a_small_png_as_png(rocket_jpg, chelsea_png):
+    # A CIFAR-sized photo: Azure needs 50 pixels a side, so both are scaled up and re-encoded.
+    for path, fmt, mime in ((rocket_jpg, "JPEG", "image/jpeg"), (chelsea_png, "PNG", "image/png")):
+        small = _saved(path, fmt, size=(32, 32))
+        upload = prepare_upload(small, AZURE, resize_to_fit=True)
+        assert (upload.width, upload.height, upload.mime) == (50, 50, mime)
+        with Image.open(io.BytesIO(upload.data)) as sent:
+            assert (sent.format, sent.size) == (fmt, (50, 50))
+
+
+def test_a_rotated_jpeg_keeps_its_format_only_where_the_limits_say_so(rocket_jpg):
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    rotated = _saved(rocket_jpg, "JPEG", exif=exif)
+    assert AZURE.keep_jpeg and not AWS.keep_jpeg and not GOOGLE.keep_jpeg
+    kept = prepare_upload(rotated, AZURE, resize_to_fit=False)
+    assert kept.mime == "image/jpeg" and kept.reencoded
+    for limits in (AWS, GOOGLE, replace(AZURE, keep_jpeg=False)):
+        assert prepare_upload(rotated, limits, resize_to_fit=False).mime == "image/png"
+
+
+def test_encode_for_upload_tries_the_preferred_format_first(chelsea_png):
+    from visionkit.images.encode import encode_for_upload
+
+    pixels = load_image(chelsea_png).pixels
+    image = LoadedImage(pixels=pixels, data=None, format=None, source="chelsea")
+    assert encode_for_upload(image, ("JPEG", "PNG"))[1] == "image/png"
+    data, mime = encode_for_upload(image, ("JPEG", "PNG"), prefer="jpeg")
+    assert mime == "image/jpeg" and data.startswith(b"\xff\xd8")
+    # A preference the service does not take is ignored; a byte limit still applies.
+    assert encode_for_upload(image, ("PNG",), prefer="JPEG")[1] == "image/png"
+    with pytest.raises(InvalidImageError, match="too large to upload"):
+        encode_for_upload(image, ("JPEG", "PNG"), max_bytes=1_000, prefer="JPEG")

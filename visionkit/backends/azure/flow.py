@@ -25,7 +25,12 @@ from visionkit.backends.azure.preflight import Upload, UploadLimits, lines_to_ca
 from visionkit.backends.azure.requests import AzureRequest, ImageRef
 from visionkit.backends.base import only_requested
 from visionkit.backends.http import Clock, Flow, Scrubber
-from visionkit.backends.http.shapes import MAX_JSON_DEPTH, clip_result, too_deep
+from visionkit.backends.http.shapes import (
+    MAX_JSON_DEPTH,
+    clip_result,
+    may_nest_too_deep,
+    too_deep,
+)
 from visionkit.errors import BackendError
 from visionkit.features import Feature
 from visionkit.images import LoadedImage
@@ -100,13 +105,13 @@ def caller_lines(
 def finish(
     result: AnalysisResult, raw: dict[str, Any], target: Target, features: frozenset[Feature]
 ) -> AnalysisResult:
-    """The final touches every analysis gets, whichever API answered it."""
-    if target.image is not None:
-        # The caller's image, not the (possibly resized) upload Azure measured.
-        result = replace(result, metadata=target.image.metadata())
-    size = result.metadata
+    """The final touches every analysis gets, whichever API answered it: the caller's
+    image size as metadata, every box clipped to it, ``raw``, and ``None`` for every
+    feature not asked for."""
+    # The caller's image, not the (possibly resized) upload Azure measured.
+    size = target.image.metadata() if target.image is not None else result.metadata
     result = clip_result(result, *(size.width, size.height) if size else (None, None))
-    return only_requested(replace(result, raw=raw), features)
+    return only_requested(replace(result, metadata=size, raw=raw), features)
 
 
 def json_body(
@@ -124,7 +129,7 @@ def json_body(
         data = decode_json(response.status_code, content, response.headers, operation=operation)
     except RecursionError:
         data = None
-    if data is None or too_deep(data):
+    if data is None or (may_nest_too_deep(content) and too_deep(data)):
         raise BackendError(
             f"{SERVICE} answered {operation} with JSON nested deeper than {MAX_JSON_DEPTH} "
             f"levels; no real answer does. Check any proxy between you and Azure.",

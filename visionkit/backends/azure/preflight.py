@@ -13,8 +13,10 @@ that fits:
 * the original bytes are sent untouched when they already fit, so the
   common case costs nothing and loses nothing;
 * otherwise the image is scaled (down past the largest side, up past the
-  smallest) and re-encoded (PNG, or JPEG when PNG would be too big), shrinking
-  further until it is under the byte limit.
+  smallest) and re-encoded (PNG, or JPEG when PNG would be too big; a JPEG
+  original as JPEG, quality 90, since its pixels carry JPEG's losses already
+  and PNG would cost 3-4x the CPU and the bytes), shrinking further until it is
+  under the byte limit.
 
 The service then measures the image it received, so :class:`Upload` keeps the
 scale factors and :func:`to_caller_pixels` maps every box and polygon back to
@@ -32,6 +34,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from visionkit.backends.http.preflight import Upload, UploadLimits, fit_dimensions, prepare_upload
+from visionkit.backends.http.shapes import has_geometry
 from visionkit.results import AnalysisResult, BoundingBox, Point, TextLine
 
 _T = TypeVar("_T")
@@ -43,6 +46,7 @@ ANALYZE_LIMITS = UploadLimits(
     max_bytes=4 * 2**20,
     min_side=50,
     max_side=16_000,
+    keep_jpeg=True,
 )
 IMAGE_ANALYSIS_4_LIMITS = UploadLimits(
     "Azure Image Analysis 4.0",
@@ -50,6 +54,7 @@ IMAGE_ANALYSIS_4_LIMITS = UploadLimits(
     max_bytes=20 * 2**20,
     min_side=50,
     max_side=16_000,
+    keep_jpeg=True,
 )
 READ_LIMITS = UploadLimits(
     "Azure Read 3.2",
@@ -57,6 +62,7 @@ READ_LIMITS = UploadLimits(
     max_bytes=4 * 2**20,
     min_side=50,
     max_side=10_000,
+    keep_jpeg=True,
 )
 
 
@@ -92,7 +98,7 @@ def lines_to_caller_pixels(lines: tuple[TextLine, ...], upload: Upload) -> tuple
 
 def to_caller_pixels(result: AnalysisResult, upload: Upload) -> AnalysisResult:
     """Every box and polygon of ``result``, measured on ``upload``, on the caller's image."""
-    if not upload.resized:
+    if not upload.resized or not has_geometry(result):
         return result
     sx, sy = upload.scale_x, upload.scale_y
     return replace(

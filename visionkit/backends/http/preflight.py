@@ -14,7 +14,9 @@ pixels a side, and what the backend may change without being asked):
   sees (vendors disagree, even across their own docs, on applying the tag);
 * otherwise the image is scaled into the side limits (up past the smallest
   only where the limits allow upscaling) and re-encoded (PNG, or JPEG when PNG
-  would be too big), shrinking 20% at a time while over the byte limit.
+  would be too big; a JPEG original as JPEG first where the limits say
+  :attr:`UploadLimits.keep_jpeg`), shrinking 20% at a time while over the byte
+  limit.
 
 Resizing needs ``resize_to_fit`` (each backend's option, on by default); a
 change of format or compression does too unless the limits say it is free
@@ -32,6 +34,7 @@ from PIL import Image, UnidentifiedImageError
 
 from visionkit.errors import InvalidImageError
 from visionkit.images import LoadedImage
+from visionkit.images.encode import encode_for_upload
 
 _EXIF_ORIENTATION = 0x0112
 _SHRINK_STEP = 0.8
@@ -68,6 +71,10 @@ class UploadLimits:
     """Ever resize; ``False`` only re-encodes, and refuses what does not fit (Google)."""
     encode_as: tuple[str, ...] | None = None
     """Formats to re-encode into; default :attr:`formats`."""
+    keep_jpeg: bool = False
+    """Re-encode a JPEG original as JPEG first, not PNG: its pixels carry JPEG's losses
+    already, and PNG costs 3-4x the CPU and the bytes (upscaled 50x50 photos: 0.30 ms
+    and 4.7 kB against 0.085 ms and 1.3 kB)."""
     byte_note: str = ""
     """Appended to a byte-limit refusal: why the limit is what it is."""
 
@@ -179,8 +186,11 @@ def _reencode(
         )
         resized = LoadedImage(pixels=pixels, data=None, format=None, source=image.source)
         try:
-            data, mime = resized.encode(
-                limits.encode_as or limits.formats, max_bytes=limits.max_bytes
+            data, mime = encode_for_upload(
+                resized,
+                limits.encode_as or limits.formats,
+                max_bytes=limits.max_bytes,
+                prefer=_kept_format(image, limits),
             )
         except InvalidImageError as exc:
             smaller = (round(size[0] * _SHRINK_STEP), round(size[1] * _SHRINK_STEP))
@@ -198,6 +208,11 @@ def _reencode(
             scale_y=image.height / size[1],
             reencoded=True,
         )
+
+
+def _kept_format(image: LoadedImage, limits: UploadLimits) -> str | None:
+    """The format to try first when re-encoding, if the limits keep the original's."""
+    return "JPEG" if limits.keep_jpeg and canonical_format(image.format) == "JPEG" else None
 
 
 def _too_many_bytes(exc: InvalidImageError, limits: UploadLimits, *, may_shrink: bool) -> str:

@@ -63,6 +63,18 @@ def too_deep(data: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
+def may_nest_too_deep(content: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """False when the JSON bytes cannot nest past ``limit`` whatever they hold: they have
+    fewer than ``limit`` ``{`` and ``[`` bytes, so fewer containers.
+
+    Counting bytes is a C loop; :func:`too_deep` walks every decoded value, which for
+    a small answer costs more than decoding it. Every encoding ``json`` reads
+    (UTF-8, -16, -32) writes ``{`` and ``[`` with their ASCII byte, so the count
+    is never short of the containers.
+    """
+    return content.count(b"{") + content.count(b"[") >= limit
+
+
 def list_section(
     value: Any,
     key: str,
@@ -186,11 +198,25 @@ def _clip_lines(lines: tuple[TextLine, ...] | None, width: int, height: int) -> 
     )
 
 
+def has_geometry(result: AnalysisResult) -> bool:
+    """Whether ``result`` holds anything with a box or polygon (objects, faces, text...)."""
+    return bool(
+        result.objects
+        or result.faces
+        or result.brands
+        or result.celebrities
+        or result.landmarks
+        or result.text
+    )
+
+
 def clip_result(result: AnalysisResult, width: int | None, height: int | None) -> AnalysisResult:
     """``result`` with every box and polygon inside a ``width`` x ``height`` image.
 
     With no (or a nonsensical) size, boxes are only kept off negative coordinates.
     """
+    if not has_geometry(result):
+        return result  # nothing to clip: spare the copy (a tags-only answer, most of a batch)
     if not width or not height or width <= 0 or height <= 0:
         width = height = 10**12
     return replace(
@@ -209,7 +235,9 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "clip_result",
     "finite",
+    "has_geometry",
     "list_section",
+    "may_nest_too_deep",
     "section",
     "too_deep",
     "unit",
