@@ -160,17 +160,31 @@ class TestLeanClients:
         await client.aclose()
         await plain.aclose()
 
-    def test_a_proxy_in_the_environment_keeps_httpx_s_path(self, monkeypatch):
-        from visionkit.backends.http.clients import LeanClient
+    async def test_a_proxy_in_the_environment_is_used_by_the_clients_visionkit_builds(
+        self, monkeypatch
+    ):
+        """httpx honours HTTPS_PROXY only on a client that builds its own transports, so
+        with one set visionkit builds plain httpx clients, and lean ones without."""
+        import os
 
+        from visionkit.backends.http.clients import HttpClients, LeanAsyncClient, LeanClient
+
+        for name in [n for n in os.environ if n.lower().endswith("_proxy")]:
+            monkeypatch.delenv(name)  # whatever proxies the machine running the tests has
         monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
-        proxied = LeanClient(transport=httpx.MockTransport(_ok))
-        assert not proxied._goes_direct(proxied, httpx.USE_CLIENT_DEFAULT, httpx.USE_CLIENT_DEFAULT)
-        proxied.close()
+        proxied = HttpClients(timeout=5)
+        for client in (proxied.sync, proxied.asynchronous):
+            assert not isinstance(client, LeanClient | LeanAsyncClient)
+            transport = client._transport_for_url(
+                httpx.URL("https://x.cognitiveservices.azure.com/")
+            )
+            assert transport is not client._transport  # the proxy's mount, not the direct one
+        await proxied.aclose()
         monkeypatch.delenv("HTTPS_PROXY")
-        direct = LeanClient(transport=httpx.MockTransport(_ok))
-        assert direct._goes_direct(direct, httpx.USE_CLIENT_DEFAULT, httpx.USE_CLIENT_DEFAULT)
-        direct.close()
+        direct = HttpClients(timeout=5)
+        assert isinstance(direct.sync, LeanClient)
+        assert isinstance(direct.asynchronous, LeanAsyncClient)
+        await direct.aclose()
 
     def test_the_sync_twin_and_errors_carry_their_request(self):
         from visionkit.backends.http.clients import LeanClient

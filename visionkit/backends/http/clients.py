@@ -50,16 +50,15 @@ class _Direct:
     loop, event hooks, a proxy lookup, cookie extraction (which builds a urllib
     request for each answer) and an INFO log line: about 0.3 ms of CPU per call,
     a fifth of what a whole Azure analysis costs in ``analyze_many``. None of it
-    applies to the clients visionkit builds for itself when there is no proxy in
-    the environment, no auth, no hooks, no cookie (no visionkit service uses one;
-    these clients do not keep them) and httpx's INFO log is off: such a request
-    goes straight to the transport, which still pools, times out and streams as
-    before, and errors still carry their request. Any other case takes the
-    client's own path, unchanged.
+    applies to the clients visionkit builds for itself when there is no auth, no
+    hooks, no cookie (no visionkit service uses one; these clients do not keep
+    them) and httpx's INFO log is off: such a request goes straight to the
+    transport, which still pools, times out and streams as before, and errors
+    still carry their request. Any other case takes the client's own path,
+    unchanged. A lean client is always given its transport, and httpx mounts the
+    environment's proxies only on a client that builds its own, so where the
+    environment names a proxy :class:`HttpClients` builds a plain httpx client.
     """
-
-    def _init_direct(self) -> None:
-        self._proxied = bool(urllib.request.getproxies())  # what httpx mounts proxies for
 
     def _goes_direct(
         self, client: httpx.Client | httpx.AsyncClient, auth: Any, follow: Any
@@ -67,7 +66,6 @@ class _Direct:
         return (
             auth is httpx.USE_CLIENT_DEFAULT
             and follow is httpx.USE_CLIENT_DEFAULT
-            and not self._proxied
             and client.auth is None
             and not client.follow_redirects
             and not any(client.event_hooks.values())
@@ -90,7 +88,6 @@ class LeanAsyncClient(_Direct, httpx.AsyncClient):
     def __init__(self, *, transport: httpx.AsyncBaseTransport, **kwargs: Any) -> None:
         super().__init__(transport=transport, **kwargs)
         self._direct_transport = transport
-        self._init_direct()
 
     async def send(
         self,
@@ -126,7 +123,6 @@ class LeanClient(_Direct, httpx.Client):
     def __init__(self, *, transport: httpx.BaseTransport, **kwargs: Any) -> None:
         super().__init__(transport=transport, **kwargs)
         self._direct_transport = transport
-        self._init_direct()
 
     def send(
         self,
@@ -188,11 +184,16 @@ class HttpClients:
             if self._sync is None:
                 transport = self._transport
                 given = transport if isinstance(transport, httpx.BaseTransport) else None
-                self._sync = LeanClient(
-                    timeout=self._timeout,
-                    headers=self._headers,
-                    transport=given or httpx.HTTPTransport(verify=shared_ssl_context()),
-                )
+                common: dict[str, Any] = {"timeout": self._timeout, "headers": self._headers}
+                if given is None and _environment_proxies():
+                    # httpx mounts the environment's proxies only on a client that builds
+                    # its own transports, so this one takes httpx's whole path.
+                    self._sync = httpx.Client(verify=shared_ssl_context(), **common)
+                else:
+                    self._sync = LeanClient(
+                        transport=given or httpx.HTTPTransport(verify=shared_ssl_context()),
+                        **common,
+                    )
             return self._sync
 
     @property
@@ -211,11 +212,15 @@ class HttpClients:
             if self._async is None or stale:
                 transport = self._transport
                 given_async = transport if isinstance(transport, httpx.AsyncBaseTransport) else None
-                self._async = LeanAsyncClient(
-                    timeout=self._timeout,
-                    headers=self._headers,
-                    transport=given_async or httpx.AsyncHTTPTransport(verify=shared_ssl_context()),
-                )
+                common_async: dict[str, Any] = {"timeout": self._timeout, "headers": self._headers}
+                if given_async is None and _environment_proxies():
+                    self._async = httpx.AsyncClient(verify=shared_ssl_context(), **common_async)
+                else:
+                    self._async = LeanAsyncClient(
+                        transport=given_async
+                        or httpx.AsyncHTTPTransport(verify=shared_ssl_context()),
+                        **common_async,
+                    )
                 self._async_loop = loop
             return self._async
 
@@ -237,6 +242,12 @@ class HttpClients:
                 self._async = None
         if client is not None:
             await client.aclose()
+
+
+def _environment_proxies() -> bool:
+    """Whether the environment names a proxy (``HTTPS_PROXY``, ``ALL_PROXY``, ...), as
+    httpx reads it for a client that builds its own transports."""
+    return bool(urllib.request.getproxies())
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
