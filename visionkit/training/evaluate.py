@@ -169,8 +169,8 @@ def evaluate(
         total = len(split.images)
         chunks = []
         # A LiteRT interpreter runs on one core; the classifier lends one interpreter to
-        # each concurrent caller, so chunks on a thread per core use them all (54 s for
-        # the 10,000 CIFAR-10 test images on one thread, docs/benchmarks/evaluate.md).
+        # each concurrent caller, so chunks on a thread per core use them all: the 10,000
+        # CIFAR-10 test images took 54 s on one thread, 28 s on two (docs/benchmarks/evaluate.md).
         with ThreadPoolExecutor(max(1, min(os.cpu_count() or 1, 4))) as pool:
             pending = [
                 pool.submit(
