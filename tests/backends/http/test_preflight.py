@@ -106,11 +106,13 @@ def test_a_rotated_jpeg_keeps_its_format_only_where_the_limits_say_so(rocket_jpg
     exif = Image.Exif()
     exif[0x0112] = 6
     rotated = _saved(rocket_jpg, "JPEG", exif=exif)
-    assert AZURE.keep_jpeg and not AWS.keep_jpeg and not GOOGLE.keep_jpeg
-    kept = prepare_upload(rotated, AZURE, resize_to_fit=False)
-    assert kept.mime == "image/jpeg" and kept.reencoded
-    for limits in (AWS, GOOGLE, replace(AZURE, keep_jpeg=False)):
-        assert prepare_upload(rotated, limits, resize_to_fit=False).mime == "image/png"
+    for limits in (AZURE, AWS, GOOGLE):
+        assert limits.keep_jpeg
+        kept = prepare_upload(rotated, limits, resize_to_fit=False)
+        assert kept.mime == "image/jpeg" and kept.reencoded
+    for limits in (AZURE, AWS, GOOGLE):
+        unkept = replace(limits, keep_jpeg=False)
+        assert prepare_upload(rotated, unkept, resize_to_fit=False).mime == "image/png"
 
 
 def test_encode_for_upload_tries_the_preferred_format_first(chelsea_png):

@@ -15,9 +15,12 @@ applies these :data:`LIMITS`:
 
 A JPEG whose EXIF tag rotates it is sent re-encoded from the rotated pixels,
 so AWS sees the image the caller sees (its documentation has disagreed across
-versions on whether it applies the tag itself). Rekognition's boxes are ratios
-of the image, so they need no mapping back: the analyzer multiplies them by
-the caller's size.
+versions on whether it applies the tag itself). A JPEG original that must be
+re-encoded (rotated or shrunk) stays JPEG: its pixels carry JPEG's losses
+already, and trying PNG first cost a rotated 12 MP photo 0.99 s against 65 ms
+(``benchmarks/upload_reencode.py``).
+Rekognition's boxes are ratios of the image, so they need no mapping back: the
+analyzer multiplies them by the caller's size.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ LIMITS = UploadLimits(
     option="aws.resize_to_fit",
     upscale=False,
     reencode_freely=True,
+    keep_jpeg=True,
 )
 
 
