@@ -120,12 +120,12 @@ class TestLeanClients:
         return httpx.MockTransport(answer)
 
     async def test_a_plain_request_goes_straight_to_the_transport(self):
-        from visionkit.backends.http.clients import LeanAsyncClient
+        from visionkit.backends.http.clients import LeanAsyncClient, _goes_direct
 
         seen: list[httpx.Request] = []
         client = LeanAsyncClient(transport=self._answering(seen))
         request = client.build_request("POST", "https://x.test/analyze", content=b"img")
-        assert client._goes_direct(client, httpx.USE_CLIENT_DEFAULT, httpx.USE_CLIENT_DEFAULT)
+        assert _goes_direct(client, httpx.USE_CLIENT_DEFAULT, httpx.USE_CLIENT_DEFAULT)
         response = await client.send(request)
         assert response.text == "ok" and response.request is request and seen == [request]
         assert not client.cookies  # no visionkit service uses cookies: none are kept
@@ -136,7 +136,7 @@ class TestLeanClients:
     async def test_hooks_cookies_logging_and_auth_take_httpx_s_own_path(self, caplog):
         import logging
 
-        from visionkit.backends.http.clients import LeanAsyncClient
+        from visionkit.backends.http.clients import LeanAsyncClient, _goes_direct
 
         seen: list[httpx.Request] = []
         hooked: list[httpx.Response] = []
@@ -152,11 +152,11 @@ class TestLeanClients:
             await plain.get("https://x.test/b")
         assert any("HTTP Request: GET https://x.test/b" in r.getMessage() for r in caplog.records)
         assert plain.cookies["affinity"] == "1"  # httpx kept it, so it is sent from now on
-        assert not plain._goes_direct(plain, httpx.USE_CLIENT_DEFAULT, httpx.USE_CLIENT_DEFAULT)
+        assert not _goes_direct(plain, httpx.USE_CLIENT_DEFAULT, httpx.USE_CLIENT_DEFAULT)
         await plain.get("https://x.test/c")
         assert seen[-1].headers["Cookie"] == "affinity=1"
         auth = httpx.BasicAuth("u", "p")
-        assert not plain._goes_direct(plain, auth, httpx.USE_CLIENT_DEFAULT)
+        assert not _goes_direct(plain, auth, httpx.USE_CLIENT_DEFAULT)
         await client.aclose()
         await plain.aclose()
 

@@ -43,8 +43,8 @@ def _ssl_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-class _Direct:
-    """What lets a client of visionkit's own send straight to its transport.
+def _goes_direct(client: httpx.Client | httpx.AsyncClient, auth: Any, follow: Any) -> bool:
+    """Whether a request to ``client`` of visionkit's own may go straight to its transport.
 
     ``httpx.Client.send`` runs, for every request, an auth flow, a redirect
     loop, event hooks, a proxy lookup, cookie extraction (which builds a urllib
@@ -59,20 +59,16 @@ class _Direct:
     environment's proxies only on a client that builds its own, so where the
     environment names a proxy :class:`HttpClients` builds a plain httpx client.
     """
-
-    def _goes_direct(
-        self, client: httpx.Client | httpx.AsyncClient, auth: Any, follow: Any
-    ) -> bool:
-        return (
-            auth is httpx.USE_CLIENT_DEFAULT
-            and follow is httpx.USE_CLIENT_DEFAULT
-            and client.auth is None
-            and not client.follow_redirects
-            and not any(client.event_hooks.values())
-            and not client.cookies
-            and not client.is_closed
-            and not _httpx_logger.isEnabledFor(logging.INFO)
-        )
+    return (
+        auth is httpx.USE_CLIENT_DEFAULT
+        and follow is httpx.USE_CLIENT_DEFAULT
+        and client.auth is None
+        and not client.follow_redirects
+        and not any(client.event_hooks.values())
+        and not client.cookies
+        and not client.is_closed
+        and not _httpx_logger.isEnabledFor(logging.INFO)
+    )
 
 
 def _with_timeout(client: httpx.Client | httpx.AsyncClient, request: httpx.Request) -> None:
@@ -81,9 +77,9 @@ def _with_timeout(client: httpx.Client | httpx.AsyncClient, request: httpx.Reque
         request.extensions = {**request.extensions, "timeout": client.timeout.as_dict()}
 
 
-class LeanAsyncClient(_Direct, httpx.AsyncClient):
+class LeanAsyncClient(httpx.AsyncClient):
     """An :class:`httpx.AsyncClient` whose plain requests skip what cannot apply
-    (:class:`_Direct`)."""
+    (:func:`_goes_direct`)."""
 
     def __init__(self, *, transport: httpx.AsyncBaseTransport, **kwargs: Any) -> None:
         super().__init__(transport=transport, **kwargs)
@@ -97,7 +93,7 @@ class LeanAsyncClient(_Direct, httpx.AsyncClient):
         auth: Any = httpx.USE_CLIENT_DEFAULT,
         follow_redirects: Any = httpx.USE_CLIENT_DEFAULT,
     ) -> httpx.Response:
-        if not self._goes_direct(self, auth, follow_redirects):
+        if not _goes_direct(self, auth, follow_redirects):
             return await super().send(
                 request, stream=stream, auth=auth, follow_redirects=follow_redirects
             )
@@ -117,7 +113,7 @@ class LeanAsyncClient(_Direct, httpx.AsyncClient):
         return response
 
 
-class LeanClient(_Direct, httpx.Client):
+class LeanClient(httpx.Client):
     """The sync twin of :class:`LeanAsyncClient`."""
 
     def __init__(self, *, transport: httpx.BaseTransport, **kwargs: Any) -> None:
@@ -132,7 +128,7 @@ class LeanClient(_Direct, httpx.Client):
         auth: Any = httpx.USE_CLIENT_DEFAULT,
         follow_redirects: Any = httpx.USE_CLIENT_DEFAULT,
     ) -> httpx.Response:
-        if not self._goes_direct(self, auth, follow_redirects):
+        if not _goes_direct(self, auth, follow_redirects):
             return super().send(
                 request, stream=stream, auth=auth, follow_redirects=follow_redirects
             )
