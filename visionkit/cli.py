@@ -21,6 +21,10 @@ from typing import TYPE_CHECKING, Any
 from visionkit.errors import ConfigError, UnsupportedFeatureError, VisionKitError
 from visionkit.exit_codes import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
 
+# visionkit.backends.local.views.POLICIES, spelled out so that `--help` needs no
+# NumPy (a test keeps the two equal).
+VIEW_POLICIES = ("single", "flip", "flip+shift")
+
 if TYPE_CHECKING:  # rich is imported by the commands that print, so `--help` never loads it
     from rich.console import Console
 
@@ -98,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="a .keras or .tflite model")
     p.add_argument("--data", help="dataset folder (default: $VISIONKIT_CIFAR10_DIR)")
     p.add_argument(
-        "--views", choices=["flip", "flip+shift"], help="a .tflite's view policy (default: its own)"
+        "--views", choices=VIEW_POLICIES, help="a .tflite's view policy (default: its own)"
     )
 
     p = sub.add_parser(
@@ -116,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--quantize", choices=["float32", "int8"], default="float32", help="weight precision"
     )
-    p.add_argument("--views", choices=["flip", "flip+shift"], help="the default view policy")
+    p.add_argument("--views", choices=VIEW_POLICIES, help="the default view policy")
 
     p = sub.add_parser("compare", help="run several backends on the same images and compare them")
     p.add_argument("images", nargs="+", metavar="IMAGES_OR_DIR", help="image files or folders")

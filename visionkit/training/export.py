@@ -243,15 +243,16 @@ def tf_views(policy: ViewPolicy, pixels: Any) -> list[Any]:
     out = []
     for dy, dx in policy.shifts:
         shifted = padded[:, p - dy : p - dy + h, p - dx : p - dx + w, :]
-        out += [shifted, tf.reverse(shifted, axis=[2])]
+        out += [shifted, tf.reverse(shifted, axis=[2])] if policy.mirror else [shifted]
     return out
 
 
 def _describe_views(policy: ViewPolicy) -> str:
+    pair = " and its mirror" if policy.mirror else ""
     parts = [
-        f"shift {dy:+d},{dx:+d} px (reflect) and its mirror, weight {w / sum(policy.weights):g}"
+        f"shift {dy:+d},{dx:+d} px (reflect){pair}, weight {w / sum(policy.weights):g}"
         if (dy, dx) != (0, 0)
-        else f"image and its mirror, weight {w / sum(policy.weights):g}"
+        else f"image{pair}, weight {w / sum(policy.weights):g}"
         for (dy, dx), w in zip(policy.shifts, policy.weights, strict=True)
     ]
     return f"{policy.name}: " + "; ".join(parts)

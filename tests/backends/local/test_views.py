@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from visionkit.backends.local.views import FLIP, FLIP_SHIFT, POLICIES, get_policy
+from visionkit.backends.local.views import FLIP, FLIP_SHIFT, POLICIES, SINGLE, get_policy
 
 
 @pytest.fixture
@@ -25,6 +25,17 @@ def test_flip_is_the_image_and_its_mirror(batch):
     np.testing.assert_array_equal(plain, batch)
     np.testing.assert_array_equal(mirrored, batch[:, :, ::-1])
     np.testing.assert_allclose(FLIP.view_weights, [0.5, 0.5])
+
+
+def test_single_is_the_image_alone_in_one_pass(batch):
+    (only,) = SINGLE.views(batch)
+
+    np.testing.assert_array_equal(only, batch)
+    assert only.dtype == np.float32 and SINGLE.count == 1
+    np.testing.assert_allclose(SINGLE.view_weights, [1.0])
+    # the first view of every policy, so a cached (views, N, C) stack serves it too
+    for policy in POLICIES.values():
+        np.testing.assert_array_equal(policy.views(batch)[0], only)
 
 
 def test_shifted_views_move_the_content_and_reflect_the_border(batch):
@@ -60,5 +71,11 @@ def test_combine_is_the_weighted_mean_of_the_views():
 
 def test_unknown_policy_names_the_known_ones():
     assert get_policy("flip+shift") is FLIP_SHIFT
-    with pytest.raises(ValueError, match="flip, flip\\+shift"):
+    with pytest.raises(ValueError, match="single, flip, flip\\+shift"):
         get_policy("mirror")
+
+
+def test_the_cli_offers_exactly_the_known_policies():
+    from visionkit.cli import VIEW_POLICIES
+
+    assert tuple(POLICIES) == VIEW_POLICIES
