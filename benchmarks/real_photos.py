@@ -265,6 +265,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--write-threshold", action="store_true")
     parser.add_argument(
+        "--doc", type=Path, default=DOC, help=f"the page to write (default: {DOC.name})"
+    )
+    parser.add_argument(
         "--variants",
         type=Path,
         nargs="*",
@@ -389,10 +392,11 @@ def main() -> None:
     region_lines, region_threshold = region_section(photos, images, args.model, top >= threshold)
     lines += region_lines
     print(f"region threshold (rule): {region_threshold}")
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    old = DOC.read_text() if DOC.exists() else ""
+    doc: Path = args.doc
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    old = doc.read_text() if doc.exists() else ""
     keep = old[old.index("## Other open-set scores") :] if "## Other open-set scores" in old else ""
-    DOC.write_text("\n".join(lines) + ("\n" + keep if keep else ""))
+    doc.write_text("\n".join(lines) + ("\n" + keep if keep else ""))
     print("\n".join(lines))
     if args.write_threshold:
         sidecar = clf.path.with_suffix(".json")

@@ -204,6 +204,12 @@ def test_evaluate_the_shipped_model_on_real_cifar_images(tiny_cifar, capsys):
     assert "airplane" in out and "truck" in out
 
 
+def test_evaluate_takes_a_shipped_model_by_name(tiny_cifar, capsys):
+    assert main(["evaluate", "fast", "--data", str(tiny_cifar), "--views", "single"]) == 0
+    out = capsys.readouterr().out
+    assert "cifar10-fast.tflite" in out and "single view" in out
+
+
 @pytest.fixture
 def nested_photos(tmp_path, monkeypatch):
     """A folder whose only images are one level down, as photo libraries usually are."""

@@ -99,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "evaluate", help="accuracy, per-class accuracy and confusion matrix of a model"
     )
-    p.add_argument("model", help="a .keras or .tflite model")
+    p.add_argument(
+        "model", help="a .keras or .tflite model, or a shipped one by name: default, fast, ..."
+    )
     p.add_argument("--data", help="dataset folder (default: $VISIONKIT_CIFAR10_DIR)")
     p.add_argument(
         "--views", choices=VIEW_POLICIES, help="a .tflite's view policy (default: its own)"

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -152,9 +153,14 @@ def evaluate(
     model's class names must be the dataset's, in any order. ``views`` picks
     one of the view policies a ``.tflite`` file is calibrated for (a ``.keras``
     file is scored at its own); ``progress(done, total)`` is called after each
-    batch of images.
+    batch of images. ``model_path`` may also name a shipped model (``"default"``,
+    ``"default-int8"``, ``"fast"``, ...), as ``local.model`` does.
     """
+    from visionkit.backends.local.classifier import SHIPPED_NAMES, shipped_file
+
     path = Path(model_path)
+    if os.fspath(model_path) in SHIPPED_NAMES:
+        path = Path(str(resources.files("visionkit") / "models" / shipped_file(str(model_path))))
     if views is not None and path.suffix != ".tflite":
         raise ConfigError(
             f"views={views!r} applies to exported .tflite models; {path.name} is scored "

@@ -180,5 +180,20 @@ def test_views_option_picks_the_policy_and_rejects_unknown_ones():
         two_probs = two.analyze(EXAMPLES / "chelsea.png", ["tags"]).raw["probabilities"]
     assert max(six_probs, key=six_probs.get) == max(two_probs, key=two_probs.get) == "cat"
     assert six_probs != two_probs
-    with pytest.raises(ConfigError, match=r"local\.views must be one of flip, flip\+shift"):
+    with LocalAnalyzer(views="single") as one:
+        assert one.classifier.views.count == 1
+        one_probs = one.analyze(EXAMPLES / "chelsea.png", ["tags"]).raw["probabilities"]
+    assert max(one_probs, key=one_probs.get) == "cat"
+    with pytest.raises(ConfigError, match=r"local\.views must be one of single, flip, flip\+shift"):
         LocalAnalyzer(views="mirror")
+
+
+def test_a_shipped_model_is_chosen_by_name(tmp_path):
+    """`model = "fast"` in a config file or `VISIONKIT_MODEL=fast` arrive as a Path."""
+    with LocalAnalyzer(model=Path("fast"), views="single") as fast:
+        result = fast.analyze(EXAMPLES / "chelsea.png", ["tags"])
+        assert fast.classifier.path.name == "cifar10-fast.tflite"
+    assert result.top_tag is not None and result.top_tag.name == "cat"
+    assert result.model_version is not None and result.model_version.startswith("cifar10-fast@")
+    with pytest.raises(ModelError, match="shipped model"):
+        LocalAnalyzer(model=tmp_path / "fast").analyze(EXAMPLES / "chelsea.png", ["tags"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import json
 import os
 import sys
@@ -70,6 +71,53 @@ def to_model_input(img: Image.Image, size: int = 32) -> NDArray[np.float32]:
 
 
 DEFAULT_MODEL = "cifar10-default.tflite"
+DEFAULT_INT8_MODEL = "cifar10-default-int8.tflite"
+# Models shipped inside the package, by the name `local.model` accepts for them.
+# `default-int8` is the same network with 8-bit weights and activations (same
+# test accuracy to 0.01 points, same top class on 99% of the test images);
+# `fast` is the narrow net (`--arch small`), 3.6x fewer multiply-adds than the
+# default, for CPUs where int8 does not pay. `default` is one of the
+# first two, chosen per machine by :func:`default_model_file`.
+SHIPPED_MODELS: dict[str, str] = {
+    "default-float32": DEFAULT_MODEL,
+    "default-int8": DEFAULT_INT8_MODEL,
+    "fast": "cifar10-fast.tflite",
+}
+SHIPPED_NAMES = ("default", *SHIPPED_MODELS)
+
+
+def default_model_file(cpu_flags: frozenset[str] | None = None) -> str:
+    """The file ``default`` means on this machine: int8 where int8 was measured faster.
+
+    XNNPACK runs LiteRT's int8 convolutions on the VNNI dot-product instructions
+    (AVX512-VNNI, AVX-VNNI) when the CPU has them: 3.8x the float32 file's
+    images/s on a Zen 4 core. Without them (plain AVX2) the same int8 file ran
+    at 0.66x float32, so there the float32 file answers
+    (docs/benchmarks/local-model.md). ``local.model = "default-float32"`` or
+    ``"default-int8"`` pins one, for results that must not depend on the machine.
+    """
+    flags = _cpu_flags() if cpu_flags is None else cpu_flags
+    return DEFAULT_INT8_MODEL if flags & {"avx512_vnni", "avx_vnni"} else DEFAULT_MODEL
+
+
+def shipped_file(name: str) -> str:
+    """The file in ``visionkit/models`` that the shipped model ``name`` loads."""
+    return default_model_file() if name == "default" else SHIPPED_MODELS[name]
+
+
+@functools.cache
+def _cpu_flags() -> frozenset[str]:
+    """The x86 feature flags Linux reports; empty elsewhere, which picks float32."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            for line in info:
+                if line.startswith("flags"):
+                    return frozenset(line.partition(":")[2].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
 _BATCH = 256
 
 
@@ -133,7 +181,11 @@ class ImageClassifier:
     ) -> ImageClassifier:
         """Load a ``.tflite`` (with its sidecar JSON) or ``.keras`` model; ``None`` = shipped.
 
-        ``views`` picks the test-time view policy (``"flip"``, ``"flip+shift"``);
+        ``path`` may also name a shipped model (``"default"``, ``"default-float32"``,
+        ``"default-int8"``, ``"fast"``); a real file path never collides with one, as it
+        needs a suffix.
+
+        ``views`` picks the test-time view policy (``"single"``, ``"flip"``, ``"flip+shift"``);
         ``None`` takes the model's default. Only models exported with a temperature
         for that policy offer it (format-2 ``.tflite`` files have one per policy).
 
@@ -170,14 +222,17 @@ class ImageClassifier:
 
     @classmethod
     def _load_file(cls, path: str | os.PathLike[str] | None) -> ImageClassifier:
-        if path is None:
-            with resources.as_file(resources.files("visionkit") / "models" / DEFAULT_MODEL) as p:
-                return cls._load_tflite(Path(p))
-        p = Path(path).expanduser()
+        key = "default" if path is None else os.fspath(path)
+        if key in SHIPPED_NAMES:
+            shipped = resources.files("visionkit") / "models" / shipped_file(key)
+            with resources.as_file(shipped) as file:
+                return cls._load_tflite(Path(file))
+        p = Path(key).expanduser()
         if not p.is_file():
             raise ModelError(
                 f"Model file {p} does not exist. Pass the path of a .tflite (with its .json "
-                "sidecar) or .keras model, or leave it unset to use the shipped model."
+                "sidecar) or .keras model, the name of a shipped model "
+                f"({', '.join(SHIPPED_NAMES)}), or leave it unset for the default one."
             )
         if p.suffix == ".keras":
             return cls._load_keras(p)
