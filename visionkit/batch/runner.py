@@ -4,7 +4,7 @@ Both return an iterator you consume as results arrive; it also carries
 ``.stats`` (done, failed, cached, HTTP requests, 429s, time). The async one
 runs in the caller's event loop. The sync one runs the same engine on an
 event loop in a background thread and hands items over through a buffer of
-``window`` items, so a slow consumer holds the producer back (memory stays
+``window`` units' worth of items, so a slow consumer holds the producer back (memory stays
 bounded) without ever blocking the loop that is talking to the service.
 
 For a cloud backend named by ``backend=``, the run builds its own analyzer:
@@ -39,6 +39,7 @@ from collections.abc import (
     Sequence,
 )
 from dataclasses import dataclass
+from functools import partial
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
@@ -234,15 +235,31 @@ class _Pump:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._credit: asyncio.Semaphore | None = None
+        # The buffer holds the window's units' worth of items (a local unit finishes 64 at
+        # once), and the consumer returns credit in quarters of it: each return wakes the
+        # loop through its self-pipe, 0.1 ms of the consumer's time, which at one return
+        # per item was a tenth of a 1,000-image/s local run.
+        plan = setup.plan
+        self._buffer = plan.window * max(1, plan.batch_size)
+        self._release_every = max(1, self._buffer // 4)
+        self._taken = 0
         self._started = threading.Event()
         self._thread = threading.Thread(target=self._main, name="visionkit-batch", daemon=True)
         self._thread.start()
         self._started.wait()
 
     def took_one(self) -> None:
-        """The consumer took an item: the producer may hand over one more."""
-        if self._credit is not None:
-            self._call(self._credit.release)
+        """The consumer took an item: the producer may hand over one more (in batches).
+
+        No deadlock: the producer waits only when the buffer's every credit is out,
+        so the queue then holds what the consumer must take before a return is due.
+        """
+        if self._credit is None:
+            return
+        self._taken += 1
+        if self._taken >= self._release_every:
+            returned, self._taken = self._taken, 0
+            self._call(partial(_release, self._credit, returned))
 
     def stop(self) -> None:
         """Cancel the work in flight and wait for the thread to end."""
@@ -264,7 +281,7 @@ class _Pump:
 
     async def _produce(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._credit = asyncio.Semaphore(self._setup.plan.window)
+        self._credit = asyncio.Semaphore(self._buffer)
         self._task = asyncio.current_task()
         self._started.set()
         try:
@@ -283,6 +300,11 @@ class _Pump:
             self.queue.put(exc)
             return
         self.queue.put(_DONE)
+
+
+def _release(credit: asyncio.Semaphore, n: int) -> None:
+    for _ in range(n):
+        credit.release()
 
 
 class BatchRun(Iterator[BatchItem]):
