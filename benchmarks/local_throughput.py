@@ -177,6 +177,15 @@ def network_alone(analyzer: LocalAnalyzer, paths: list[Path]) -> Callable[[list[
     return run
 
 
+def cpu_note() -> str:
+    """Which vector instructions this CPU has: int8 speed, and so `default`, hang on them."""
+    from visionkit.backends.local.classifier import _cpu_flags
+
+    flags = _cpu_flags()
+    has = [name for name in ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni") if name in flags]
+    return "CPU flags " + (", ".join(has) if has else "unknown")
+
+
 def labelled_inputs(paths: list[Path], size: int) -> tuple[Any, Any]:
     """The CIFAR-10 JPEGs as model inputs, and each one's class index (from its folder)."""
     import numpy as np
@@ -263,7 +272,7 @@ def speed(args: argparse.Namespace) -> str:
         f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}. Photos per second, median of "
         f"{args.runs} runs, all ways alternated in one process. Model: "
         f"`{analyzer.classifier.path.name}` ({analyzer.classifier.version}), default views "
-        f"`{analyzer.classifier.views.name}`.",
+        f"`{analyzer.classifier.views.name}`; {cpu_note()}.",
         "",
         "| photos | features | naive (full decode, one call each) | visionkit | "
         "visionkit, views=flip+shift | visionkit / naive |",
