@@ -173,6 +173,14 @@ async def test_a_connection_the_server_closed_while_idle_is_not_reused():
     assert served.connections == 2
 
 
+async def test_bytes_after_a_complete_answer_keep_its_connection_from_being_reused():
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n"
+    async with serve(_answering(answer, answer)) as served, _client() as client:
+        for _ in range(2):
+            assert (await client.get(served.url + "/")).text == "ok"
+    assert served.connections == 2
+
+
 async def test_head_and_204_answers_have_no_body_whatever_their_length_says():
     answers = (
         b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n",

@@ -255,7 +255,9 @@ class LeanHTTP11Connection(httpcore.AsyncConnectionInterface):
         )
 
     async def _response_closed(self, reusable: bool) -> None:
-        if reusable and self._state is _State.ACTIVE:
+        # Bytes beyond the answer are not the start of the next one (no request is out):
+        # a connection holding them is not one to reuse.
+        if reusable and self._state is _State.ACTIVE and not self._buffer:
             self._state = _State.IDLE
             if self._keepalive_expiry is not None:
                 self._expire_at = time.monotonic() + self._keepalive_expiry
