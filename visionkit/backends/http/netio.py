@@ -97,11 +97,12 @@ class _Protocol(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def wait(self, timeout: float | None) -> bool:
-        """Wait for the next event on this connection; False if ``timeout`` ran out first."""
+    async def wait(self, deadline: float | None) -> bool:
+        """Wait for the next event on this connection; False if the loop's clock reached
+        ``deadline`` first (a read or write waits for several events within one timeout)."""
         loop = asyncio.get_running_loop()
         waiter = self.waiter = loop.create_future()
-        timer = None if timeout is None else loop.call_later(timeout, _time_out, waiter)
+        timer = None if deadline is None else loop.call_at(deadline, _time_out, waiter)
         try:
             return await waiter is not _TIMED_OUT
         finally:
@@ -125,6 +126,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         protocol = self._protocol
+        deadline = None
         while not protocol.chunks:
             if protocol.eof:
                 if protocol.error is not None:
@@ -132,7 +134,9 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
                 return b""
             if protocol.closed_here:
                 raise httpcore.ReadError("the connection is closed")
-            if not await protocol.wait(timeout) and not protocol.chunks:
+            if deadline is None and timeout is not None:
+                deadline = asyncio.get_running_loop().time() + timeout
+            if not await protocol.wait(deadline) and not protocol.chunks:
                 raise httpcore.ReadTimeout("timed out reading from the server")
         chunk = protocol.chunks.popleft()
         if len(chunk) > max_bytes:
@@ -151,8 +155,11 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         if protocol.lost or protocol.closed_here or self._transport.is_closing():
             raise httpcore.WriteError(_describe(protocol.error) or "the connection is closed")
         self._transport.write(buffer)
+        deadline = None
         while protocol.writing_paused and not protocol.lost:
-            if not await protocol.wait(timeout) and protocol.writing_paused:
+            if deadline is None and timeout is not None:
+                deadline = asyncio.get_running_loop().time() + timeout
+            if not await protocol.wait(deadline) and protocol.writing_paused:
                 raise httpcore.WriteTimeout("timed out writing to the server")
         if protocol.error is not None:
             raise httpcore.WriteError(_describe(protocol.error)) from protocol.error
