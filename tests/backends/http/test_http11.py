@@ -313,3 +313,35 @@ async def test_respx_mocks_the_transport_like_any_httpcore_pool(respx_mock):
         response = await client.post("https://example.invalid/analyze", content=b"x")
     assert response.json() == {"mocked": True} and route.call_count == 1
     assert json.loads(route.calls.last.response.content) == {"mocked": True}
+
+
+async def test_a_connection_idle_past_its_keep_alive_expiry_is_replaced():
+    limits = httpx.Limits(max_connections=2, max_keepalive_connections=2, keepalive_expiry=0.05)
+    async with serve(keep_alive_answers()) as served, _client(limits=limits) as client:
+        assert (await client.get(served.url + "/")).json() == {"ok": True}
+        assert (await client.get(served.url + "/")).json() == {"ok": True}
+        assert served.connections == 1  # reused within the expiry
+        await asyncio.sleep(0.15)
+        assert (await client.get(served.url + "/")).json() == {"ok": True}
+    assert served.connections == 2
+
+
+async def test_a_request_cancelled_while_it_waits_closes_its_connection_and_frees_the_pool():
+    async def slow(reader, writer, n):
+        await read_request(reader)
+        if n == 1:
+            await asyncio.sleep(30)  # the first connection's answer never comes
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        await asyncio.sleep(0.05)
+
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    async with serve(slow) as served, _client(limits=limits) as client:
+        task = asyncio.create_task(client.get(served.url + "/"))
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        # the pool's one slot is free again, on a new connection
+        assert (await client.get(served.url + "/")).text == "ok"
+    assert served.connections == 2
