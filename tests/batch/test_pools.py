@@ -76,3 +76,35 @@ def test_requests_go_to_the_freest_pool_and_give_their_slot_back():
             assert transport._busy == [0, 0]
 
     asyncio.run(main())
+
+
+def test_the_pools_are_lean_http11_transports_on_the_asyncio_backend():
+    from visionkit.backends.http.http11 import LeanConnectionPool, LeanHTTPTransport
+
+    transport = ShardedTransport(16)
+    assert all(isinstance(pool, LeanHTTPTransport) for pool in transport._pools)
+    assert all(isinstance(pool._pool, LeanConnectionPool) for pool in transport._pools)
+    assert [pool._pool._max_connections for pool in transport._pools] == [8, 8]
+
+
+async def test_requests_through_the_shards_reach_a_real_server_and_the_recorder_sees_them():
+    from backends.http.local_servers import keep_alive_answers, serve
+
+    from visionkit.testing.record import Recorder
+
+    requests: list = []
+    recorder = Recorder()
+    async with serve(keep_alive_answers(requests)) as served:
+        transport = ShardedTransport(4, per_pool=2)
+        recorder.start()
+        try:
+            async with httpx.AsyncClient(transport=transport) as client:
+                answers = await asyncio.gather(
+                    *(client.post(served.url + f"/{i}", content=b"img") for i in range(8))
+                )
+        finally:
+            recorder.stop()
+    assert [a.json() for a in answers] == [{"ok": True}] * 8
+    assert len(requests) == 8 and served.connections <= 4
+    # the cassette recorder wraps httpx's transport method, which the lean pools inherit
+    assert len(recorder.interactions) == 8
