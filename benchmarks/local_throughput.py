@@ -331,8 +331,9 @@ def speed(args: argparse.Namespace) -> str:
         "scale in the decoder when no requested feature needs more (`Image.draft`; tags "
         "need 64 px on the short side, colours and image type 192 px on the long side); "
         "colours and image type share one small working copy; the model runs on "
-        "stacks of images, two view passes each (flip) instead of six; two batches are "
-        "in flight, one decoding while the other predicts. The naive way here already "
+        "stacks of images, two view passes each (flip) instead of six; one batch more "
+        "than there are cores is in flight, so a core whose batch is decoding still has a "
+        "model call to run. The naive way here already "
         "gains from this release's faster colour rules and the flip views (it calls the "
         "same functions), so the ratio understates the gain over the previous release. "
         "Accuracy of the views: [local-model.md](local-model.md).",

@@ -236,3 +236,12 @@ def test_a_spent_quota_stops_the_run_instead_of_failing_every_image_alike():
     fake = FakeAnalyzer(default=QuotaExceededError("Out of call volume quota", backend="fake"))
     with pytest.raises(QuotaExceededError, match="quota"):
         list(analyze_many([b"1", b"2", b"3"], analyzer=fake, cache=False))
+
+
+def test_local_runs_keep_one_batch_more_than_cores_in_flight(monkeypatch):
+    from visionkit.batch import runner
+
+    monkeypatch.setattr(runner.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    assert runner.local_concurrency() == 3
+    monkeypatch.setattr(runner.os, "sched_getaffinity", lambda _pid: set(range(64)), raising=False)
+    assert runner.local_concurrency() == 9

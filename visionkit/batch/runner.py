@@ -187,7 +187,7 @@ def _setup(
     plan = Plan(
         analyzer=analyzer,
         features=analyzer.resolve_features(features),
-        concurrency=concurrency or (DEFAULT_CLOUD_CONCURRENCY if remote else 2),
+        concurrency=concurrency or (DEFAULT_CLOUD_CONCURRENCY if remote else local_concurrency()),
         ordered=ordered,
         # A pooled async client is tied to the loop that first used it: only a run's own
         # analyzer, or the caller's loop, may drive async I/O; anything else gets threads.
@@ -300,6 +300,23 @@ class _Pump:
             self.queue.put(exc)
             return
         self.queue.put(_DONE)
+
+
+def local_concurrency() -> int:
+    """Local batches in flight: one per usable core, plus one.
+
+    Each batch runs the model on its own single-threaded interpreter, and its
+    decoding holds the GIL; with one batch more than there are cores, a core
+    whose batch is decoding still has a model call to run. On 2 cores, 3
+    batches gave 1,127 CIFAR-sized images/s against 953 for 2 and 956 for 4
+    (int8 model, tags, median of 3 alternated runs). At most 9, as each batch
+    holds an interpreter and a batch of pixels.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cores = os.cpu_count() or 1
+    return min(cores + 1, 9)
 
 
 def _release(credit: asyncio.Semaphore, n: int) -> None:
@@ -430,7 +447,8 @@ def analyze_many(
         backend: The backend name (default: the configured one); extra keyword
             arguments are its options, as for :func:`visionkit.analyze`.
         concurrency: Requests in flight for cloud backends (default 16); batches
-            in flight for local ones (default 2, one decoding while one predicts).
+            in flight for local ones (default: one more than the usable cores, at
+            most 9: see :func:`local_concurrency`).
         ordered: Yield in input order (default), or as soon as each finishes.
         rate: Client-side limit for cloud calls: ``"10/s"``, ``"20/min"``, a number
             per second, or Azure's tier ``"free"``/``"F0"`` or ``"standard"``/``"S1"``.
