@@ -41,7 +41,7 @@ def test_sidecar_describes_the_model(exported):
     assert sidecar["quantization"] == "float32"
     # Refitted on the same validation split from the graph's own (identical) logits.
     assert sidecar["temperatures"]["flip+shift"] == pytest.approx(result.temperature, rel=1e-3)
-    assert set(sidecar["temperatures"]) == {"flip", "flip+shift"}
+    assert set(sidecar["temperatures"]) == {"single", "flip", "flip+shift"}
     assert len(sidecar["source_model"]["sha256"]) == 64
     assert sidecar["check"]["argmax_agreement_vs_keras"] == 1.0
     assert sidecar["views"] == "flip+shift"
@@ -84,13 +84,17 @@ def test_every_policy_is_offered_and_changes_the_answer(exported):
     export, _, data = exported
     default = ImageClassifier.load(export.tflite_path)
     flip = ImageClassifier.load(export.tflite_path, views="flip")
+    single = ImageClassifier.load(export.tflite_path, views="single")
 
-    assert default.offered_views == ("flip+shift", "flip")
+    assert default.offered_views == ("flip+shift", "single", "flip")
     assert flip.views.name == "flip" and flip.views.count == 2
+    assert single.views.name == "single" and single.views.count == 1
     a, b = default.predict_arrays(data.test.images), flip.predict_arrays(data.test.images)
-    np.testing.assert_allclose(a.sum(axis=1), 1.0, atol=1e-5)
-    np.testing.assert_allclose(b.sum(axis=1), 1.0, atol=1e-5)
-    assert not np.allclose(a, b)  # fewer views, another temperature: other probabilities
+    c = single.predict_arrays(data.test.images)
+    for probs in (a, b, c):
+        np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    # fewer views, another temperature: other probabilities
+    assert not np.allclose(a, b) and not np.allclose(b, c)
 
 
 def test_a_policy_the_model_was_not_calibrated_for_is_refused(exported):
@@ -127,7 +131,7 @@ def test_another_default_policy_needs_data_to_calibrate_it(tiny_run, tmp_path):
     result, _, _ = tiny_run
     with pytest.raises(ConfigError, match="calibrated for the views 'flip\\+shift' only"):
         export_tflite(result.model_path, tmp_path / "x.tflite", views="flip")
-    with pytest.raises(ConfigError, match="views must be one of flip, flip\\+shift"):
+    with pytest.raises(ConfigError, match="views must be one of single, flip, flip\\+shift"):
         export_tflite(result.model_path, tmp_path / "x.tflite", views="mirror")
     assert not (tmp_path / "x.tflite").exists()
 

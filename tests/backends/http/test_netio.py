@@ -13,7 +13,16 @@ import pytest
 from backends.http.local_servers import keep_alive_answers, self_signed, serve
 
 from visionkit.backends.http import netio
-from visionkit.backends.http.netio import AsyncioBackend, AsyncioHTTPTransport
+from visionkit.backends.http.netio import AsyncioBackend
+
+
+def h11_transport(verify: ssl.SSLContext) -> httpx.AsyncHTTPTransport:
+    """httpx over httpcore's own pool and h11 connections, on the asyncio backend alone."""
+    transport = httpx.AsyncHTTPTransport(verify=verify)
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=verify, http1=True, http2=False, network_backend=AsyncioBackend()
+    )
+    return transport
 
 
 @pytest.fixture(scope="module")
@@ -243,7 +252,7 @@ class TestTls:
 
     async def test_httpx_over_the_backend_speaks_https(self, certificate):
         async with serve(keep_alive_answers(), tls=certificate.server_context()) as served:
-            transport = AsyncioHTTPTransport(verify=certificate.client_context())
+            transport = h11_transport(verify=certificate.client_context())
             async with httpx.AsyncClient(transport=transport) as client:
                 for _ in range(3):
                     response = await client.get(f"https://localhost:{served.port}/x")
@@ -254,7 +263,7 @@ class TestTls:
 async def test_httpx_over_the_backend_pools_and_maps_errors():
     requests: list = []
     async with serve(keep_alive_answers(requests)) as served:
-        transport = AsyncioHTTPTransport(verify=ssl.create_default_context())
+        transport = h11_transport(verify=ssl.create_default_context())
         assert isinstance(transport._pool._network_backend, AsyncioBackend)
         async with httpx.AsyncClient(transport=transport) as client:
             responses = await asyncio.gather(*(client.get(served.url + "/a") for _ in range(5)))
@@ -263,7 +272,7 @@ async def test_httpx_over_the_backend_pools_and_maps_errors():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    transport = AsyncioHTTPTransport(verify=ssl.create_default_context())
+    transport = h11_transport(verify=ssl.create_default_context())
     async with httpx.AsyncClient(transport=transport) as client:
         with pytest.raises(httpx.ConnectError):
             await client.get(f"http://127.0.0.1:{port}/")

@@ -77,22 +77,13 @@ def test_shipped_model_classifies_cifar_test_images(shipped, cifar10_dir):
     # name (2,000 in all). The size keeps the sampling noise near +-0.7 points
     # against the 90.43% the model scores on all 10,000 (90.55% on this sample),
     # so the 89% floor tests the model, not the luck of the draw.
-    sample = [
-        path
-        for class_dir in sorted((cifar10_dir / "test").iterdir())
-        for path in sorted(class_dir.glob("*.jpg"))[:200]
-    ]
-    images = []
-    for path in sample:
-        with Image.open(path) as img:
-            images.append(img.convert("RGB"))
+    images, truth = balanced_sample(cifar10_dir)
 
     probabilities = shipped.predict(images)
 
     predicted = [shipped.class_names[i] for i in probabilities.argmax(axis=1)]
-    truth = [path.parent.name for path in sample]
     accuracy = np.mean([p == t for p, t in zip(predicted, truth, strict=True)])
-    assert len(sample) == 2000
+    assert len(images) == 2000
     assert accuracy >= 0.89
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 

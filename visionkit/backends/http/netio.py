@@ -312,43 +312,9 @@ def _describe(exc: BaseException | None) -> str:
     return str(exc) or type(exc).__name__
 
 
-class AsyncioHTTPTransport(httpx.AsyncHTTPTransport):
-    """:class:`httpx.AsyncHTTPTransport` (no proxy) whose pool runs on :class:`AsyncioBackend`.
-
-    The pool is httpcore's own :class:`~httpcore.AsyncConnectionPool`, built
-    with the arguments httpx would give it plus the backend, so everything
-    above the sockets (pooling, keep-alive expiry, h11, httpx's error mapping,
-    respx's patching) is unchanged.
-    """
-
-    def __init__(
-        self,
-        *,
-        verify: ssl.SSLContext,
-        limits: httpx.Limits = DEFAULT_LIMITS,
-        retries: int = 0,
-        local_address: str | None = None,
-        socket_options: Iterable[SocketOption] | None = None,
-    ) -> None:
-        super().__init__(verify=verify, limits=limits, retries=retries)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=verify,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=False,
-            local_address=local_address,
-            retries=retries,
-            socket_options=socket_options,
-            network_backend=AsyncioBackend(),
-        )
-
-
 __all__ = [
     "DEFAULT_LIMITS",
     "AsyncioBackend",
-    "AsyncioHTTPTransport",
     "AsyncioStream",
     "SocketOption",
 ]
