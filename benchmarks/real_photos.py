@@ -17,10 +17,13 @@ photos tagged)*. It also reports calibration on the real class photos and the
 cost per image, and the region search (``local.regions``: boxes found on class
 photos, false boxes on the others, composed scenes with a small cat in a
 corner, cost), whose default window threshold it fits by its own rule.
-Results go to ``docs/benchmarks/real-photos.md``; with ``--write-threshold``
-the fitted threshold is saved in the model's sidecar.
+Results go to ``docs/benchmarks/real-photos.md`` (``--doc`` for another page, as for
+the other shipped files: ``real-photos-int8.md``, ``real-photos-fast.md``); with
+``--write-threshold`` the fitted threshold is saved in the model's sidecar. Without
+``--model`` it scores what ``default`` loads on this machine.
 
     python benchmarks/real_photos.py --shared ../shared [--model M.tflite] [--write-threshold]
+        [--doc PAGE] [--variants OTHER.tflite ...] [--cifar DIR]
 """
 
 from __future__ import annotations
