@@ -89,10 +89,9 @@ SHIPPED_NAMES = ("default", *SHIPPED_MODELS)
 def default_model_file(cpu_flags: frozenset[str] | None = None) -> str:
     """The file ``default`` means on this machine: int8 where int8 was measured faster.
 
-    XNNPACK runs LiteRT's int8 convolutions on the VNNI dot-product instructions
-    (AVX512-VNNI, AVX-VNNI) when the CPU has them: 3.8x the float32 file's
-    images/s on a Zen 4 core. Without them (plain AVX2) the same int8 file ran
-    at 0.66x float32, so there the float32 file answers
+    On a CPU with VNNI dot-product instructions (AVX512-VNNI, AVX-VNNI) the int8
+    file ran at 3.8x the float32 file's images/s (one core of an AMD EPYC with
+    AVX512-VNNI); on plain AVX2 it ran at 0.66x, so there the float32 file answers
     (docs/benchmarks/local-model.md). ``local.model = "default-float32"`` or
     ``"default-int8"`` pins one, for results that must not depend on the machine.
     """
