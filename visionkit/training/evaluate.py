@@ -11,7 +11,6 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -156,11 +155,11 @@ def evaluate(
     batch of images. ``model_path`` may also name a shipped model (``"default"``,
     ``"default-int8"``, ``"fast"``, ...), as ``local.model`` does.
     """
-    from visionkit.backends.local.classifier import SHIPPED_NAMES, shipped_file
+    from visionkit.backends.local.classifier import SHIPPED_NAMES, shipped_model
 
     path = Path(model_path)
     if os.fspath(model_path) in SHIPPED_NAMES:
-        path = Path(str(resources.files("visionkit") / "models" / shipped_file(str(model_path))))
+        path = Path(str(shipped_model(os.fspath(model_path))))
     if views is not None and path.suffix != ".tflite":
         raise ConfigError(
             f"views={views!r} applies to exported .tflite models; {path.name} is scored "

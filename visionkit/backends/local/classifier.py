@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +30,9 @@ from PIL import Image
 
 from visionkit.backends.local.views import LEGACY_POLICY, ViewPolicy, get_policy, view_average
 from visionkit.errors import ModelError
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 
 def fit_to_square(img: Image.Image, size: int) -> Image.Image:
@@ -102,6 +105,11 @@ def default_model_file(cpu_flags: frozenset[str] | None = None) -> str:
 def shipped_file(name: str) -> str:
     """The file in ``visionkit/models`` that the shipped model ``name`` loads."""
     return default_model_file() if name == "default" else SHIPPED_MODELS[name]
+
+
+def shipped_model(name: str) -> Traversable:
+    """Where the shipped model ``name`` (one of :data:`SHIPPED_NAMES`) lies in the package."""
+    return resources.files("visionkit") / "models" / shipped_file(name)
 
 
 @functools.cache
@@ -223,8 +231,7 @@ class ImageClassifier:
     def _load_file(cls, path: str | os.PathLike[str] | None) -> ImageClassifier:
         key = "default" if path is None else os.fspath(path)
         if key in SHIPPED_NAMES:
-            shipped = resources.files("visionkit") / "models" / shipped_file(key)
-            with resources.as_file(shipped) as file:
+            with resources.as_file(shipped_model(key)) as file:
                 return cls._load_tflite(Path(file))
         p = Path(key).expanduser()
         if not p.is_file():

@@ -59,8 +59,6 @@ class ViewPolicy:
 
     def views(self, batch: NDArray[np.floating]) -> list[NDArray[np.float32]]:
         """Return the views of an ``(N, H, W, C)`` batch: per shift, plain then mirrored."""
-        if not self.pad and not self.mirror and len(self.shifts) == 1:
-            return [np.ascontiguousarray(batch, dtype=np.float32)]
         h, w = batch.shape[1:3]
         p = self.pad
         padded = np.pad(batch, ((0, 0), (p, p), (p, p), (0, 0)), mode="reflect") if p else batch
